@@ -1,0 +1,6 @@
+"""accounts API routes."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "accounts"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""analysis API routes."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "analysis"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""AI engines: batch of posts in, batch of results out. Selected by ``AI_ENGINE``."""

@@ -1,0 +1,349 @@
+"""Base settings: the one place that reads the environment.
+
+Every variable has an embedded default that runs on one machine with nothing else
+installed (SQLite, local-memory cache, in-process Celery tasks, files in ``media/``, the
+dataset scraping provider, the rule-based AI engine). Setting ``DATABASE_URL``,
+``REDIS_URL``, ``CELERY_BROKER_URL``, ``AWS_*``/``R2_*``, ``APIFY_TOKEN`` or the model ids
+switches each component to the real thing. ``.env.example`` documents every variable.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# A local .env file is optional; real deployments pass the environment directly.
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"))
+
+# --- Core -------------------------------------------------------------------------------
+DJANGO_ENV = env.str("DJANGO_ENV", default="local")  # local | test | production
+DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "local")
+# Production refuses to start without DJANGO_SECRET_KEY. Locally a random key is made once
+# and kept in an untracked file, so that sessions survive restarts and nothing is a default.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY and DJANGO_ENV == "local":
+    _key_file = BASE_DIR / ".secret_key"
+    if not _key_file.is_file():
+        from django.core.management.utils import get_random_secret_key
+
+        _key_file.write_text(get_random_secret_key())
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text().strip()
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:3000"])
+CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Content-Disposition"]
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # third party
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "django_prometheus",
+    # ours
+    "accounts",
+    "profiles",
+    "analysis",
+    "credits",
+    "billing",
+    "teams",
+    "discovery",
+    "cdn",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for a writer instead of failing at once: the embedded default runs tasks in
+    # threads beside the web server.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+# --- Cache ------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "TIMEOUT": 300,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+                # Redis is a cache, never a hard dependency: errors become cache misses.
+                "IGNORE_EXCEPTIONS": True,
+            },
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cas"),
+        }
+    }
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "config.cache"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cas"}}
+
+# --- Files ------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+
+# S3-compatible object storage (AWS S3, Cloudflare R2, MinIO). R2_* names are accepted
+# as aliases of the AWS_* ones.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default=env.str("R2_BUCKET_NAME", default=""))
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default=env.str("R2_ACCESS_KEY_ID", default=""))
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default=env.str("R2_SECRET_ACCESS_KEY", default=""))
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=env.str("R2_ENDPOINT_URL", default="")) or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = False
+AWS_S3_FILE_OVERWRITE = True
+AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+# --- Auth -------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+
+# --- API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="120/min"),
+        "user": env.str("THROTTLE_USER", default="1200/min"),
+        "auth_login": env.str("THROTTLE_AUTH_LOGIN", default="10/min"),
+        "auth_reset": env.str("THROTTLE_AUTH_RESET", default="5/hour"),
+        "auth_register": env.str("THROTTLE_AUTH_REGISTER", default="20/hour"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Creator Analytics API",
+    "DESCRIPTION": "Look up Instagram creators, unlock AI-analysed reports with credits, "
+    "discover similar creators.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- Internationalisation ---------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Celery -----------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Without a broker, tasks run in-process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_TASK_ROUTES = {
+    "profiles.tasks.*": {"queue": "scrape"},
+    "analysis.tasks.scrape_*": {"queue": "scrape"},
+    "cdn.tasks.*": {"queue": "cdn"},
+    "analysis.tasks.store_*": {"queue": "cdn"},
+    "analysis.tasks.analyse_*": {"queue": "ai"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Scraping ---------------------------------------------------------------------------
+SCRAPER_PROVIDER = env.str("SCRAPER_PROVIDER", default="dataset")  # dataset | apify
+SCRAPER_DATASET_DIR = Path(env.str("SCRAPER_DATASET_DIR", default=str(BASE_DIR / "sample_data")))
+APIFY_TOKEN = env.str("APIFY_TOKEN", default="")
+APIFY_BASE_URL = env.str("APIFY_BASE_URL", default="https://api.apify.com")
+APIFY_ACTOR_ID = env.str("APIFY_ACTOR_ID", default="apify~instagram-scraper")
+SCRAPER_CONNECT_TIMEOUT = env.float("SCRAPER_CONNECT_TIMEOUT", default=5.0)
+SCRAPER_READ_TIMEOUT = env.float("SCRAPER_READ_TIMEOUT", default=120.0)
+SCRAPER_MAX_RETRIES = env.int("SCRAPER_MAX_RETRIES", default=5)
+SCRAPER_BACKOFF_BASE = env.float("SCRAPER_BACKOFF_BASE", default=1.0)
+SCRAPER_BACKOFF_MAX = env.float("SCRAPER_BACKOFF_MAX", default=30.0)
+SCRAPER_BREAKER_THRESHOLD = env.int("SCRAPER_BREAKER_THRESHOLD", default=5)
+SCRAPER_BREAKER_RESET_SECONDS = env.float("SCRAPER_BREAKER_RESET_SECONDS", default=60.0)
+# Estimated cost of one provider call in US cents, per provider.
+SCRAPER_COST_CENTS = env.dict("SCRAPER_COST_CENTS", cast={"value": float}, default={"apify": 0.26, "dataset": 0.0})
+
+# --- CDN --------------------------------------------------------------------------------
+CDN_BASE_URL = env.str("CDN_BASE_URL", default="")  # empty: storage's own URL
+CDN_ALLOW_PRIVATE_SOURCES = env.bool("CDN_ALLOW_PRIVATE_SOURCES", default=False)
+CDN_MAX_BYTES = env.int("CDN_MAX_BYTES", default=15 * 1024 * 1024)
+CDN_CONNECT_TIMEOUT = env.float("CDN_CONNECT_TIMEOUT", default=5.0)
+CDN_READ_TIMEOUT = env.float("CDN_READ_TIMEOUT", default=20.0)
+CDN_MAX_ATTEMPTS = env.int("CDN_MAX_ATTEMPTS", default=3)
+CDN_THUMBNAIL_SIZE = env.int("CDN_THUMBNAIL_SIZE", default=640)
+CDN_AVATAR_SIZE = env.int("CDN_AVATAR_SIZE", default=320)
+
+# --- AI ---------------------------------------------------------------------------------
+AI_ENGINE = env.str("AI_ENGINE", default="auto")  # auto | transformers | rules
+AI_SENTIMENT_MODEL = env.str("AI_SENTIMENT_MODEL", default="cardiffnlp/twitter-roberta-base-sentiment-latest")
+AI_LANGUAGE_MODEL = env.str("AI_LANGUAGE_MODEL", default="papluca/xlm-roberta-base-language-detection")
+AI_CATEGORY_MODEL = env.str("AI_CATEGORY_MODEL", default="facebook/bart-large-mnli")
+AI_CATEGORIES = env.list(
+    "AI_CATEGORIES",
+    default=[
+        "Fashion", "Beauty", "Fitness", "Food", "Travel", "Tech", "Gaming", "Music", "Art",
+        "Photography", "Lifestyle", "Parenting", "Business", "Education", "Sports",
+        "Automotive", "Pets", "Health", "Entertainment", "Home & Decor",
+    ],
+)  # fmt: skip
+AI_HYPOTHESIS_TEMPLATE = env.str("AI_HYPOTHESIS_TEMPLATE", default="This example is about {}.")
+AI_MAX_TOKENS = env.int("AI_MAX_TOKENS", default=128)
+AI_BATCH_SIZE = env.int("AI_BATCH_SIZE", default=32)
+AI_TORCH_THREADS = env.int("AI_TORCH_THREADS", default=0)  # 0: torch's default
+AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8
+AI_CATEGORY_TOP_K = env.int("AI_CATEGORY_TOP_K", default=0)  # 0: all categories (exact)
+AI_SENTIMENT_LANGUAGES = env.list("AI_SENTIMENT_LANGUAGES", default=[])  # empty: any language
+AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
+
+# --- Creators, access and discovery -----------------------------------------------------
+PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
+POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
+EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)
+CREDITS_BALANCE_CACHE_SECONDS = env.int("CREDITS_BALANCE_CACHE_SECONDS", default=300)
+
+# --- Health -----------------------------------------------------------------------------
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=0.25)
+
+# --- Logging ----------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"level": "INFO"},
+    },
+}

@@ -1,0 +1,35 @@
+"""URL routes: the versioned API, health probes, metrics, schema, docs and the admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+
+admin.site.site_header = "Creator Analytics — staff admin"
+admin.site.site_title = "Creator Analytics admin"
+admin.site.index_title = "Operations"
+
+api_v1 = [
+    path("auth/", include("accounts.api.urls")),
+    path("", include("profiles.api.urls")),
+    path("analysis/", include("analysis.api.urls")),
+    path("credits/", include("credits.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/health", health.health, name="health"),
+    path("api/health/live", health.live, name="health-live"),
+    path("api/health/ready", health.ready, name="health-ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,6 @@
+"""profiles API routes."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "profiles"
+urlpatterns: list = []

@@ -1,0 +1,202 @@
+"""Instagram creators: profiles, their posts, related profiles, snapshots and user access."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from config.models import TimeStampedModel, UUIDModel
+
+USERNAME_RE = r"^[a-z0-9._]{1,30}$"
+username_validator = RegexValidator(
+    USERNAME_RE,
+    "An Instagram username has 1-30 characters: letters, digits, '.' and '_'.",
+    code="invalid_username",
+)
+
+
+def normalize_username(value: str) -> str:
+    """Lower-case, without a leading ``@`` or surrounding spaces (validation is separate)."""
+    return (value or "").strip().lstrip("@").strip().lower()
+
+
+class Profile(UUIDModel):
+    username = models.CharField(max_length=30, unique=True, validators=[username_validator])
+    instagram_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    full_name = models.CharField(max_length=255, blank=True)
+    biography = models.TextField(blank=True)
+    followers_count = models.BigIntegerField(default=0)
+    following_count = models.BigIntegerField(default=0)
+    posts_count = models.BigIntegerField(default=0)
+    is_verified = models.BooleanField(default=False)
+    is_business = models.BooleanField(default=False)
+    is_private = models.BooleanField(default=False)
+    category = models.CharField(max_length=255, blank=True)
+    external_url = models.URLField(max_length=1000, blank=True)
+    external_urls = models.JSONField(default=list, blank=True)
+    profile_pic_url = models.URLField(max_length=2000, blank=True)
+    cdn_avatar_url = models.URLField(max_length=1000, blank=True)
+    last_scraped_at = models.DateTimeField(null=True, blank=True)
+
+    ai_primary_content_type = models.CharField(max_length=64, blank=True)
+    ai_content_distribution = models.JSONField(default=dict, blank=True)
+    ai_avg_sentiment_score = models.FloatField(null=True, blank=True)
+    ai_language_distribution = models.JSONField(default=dict, blank=True)
+    ai_content_quality_score = models.FloatField(null=True, blank=True)
+    ai_profile_analyzed_at = models.DateTimeField(null=True, blank=True)
+    ai_engine = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(followers_count__gte=0) & Q(following_count__gte=0) & Q(posts_count__gte=0),
+                name="profiles_profile_counts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(ai_avg_sentiment_score__isnull=True)
+                | Q(ai_avg_sentiment_score__gte=-1, ai_avg_sentiment_score__lte=1),
+                name="profiles_profile_sentiment_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["-followers_count"], name="profiles_followers_idx")]
+
+    def __str__(self) -> str:
+        return f"@{self.username}"
+
+
+class Post(UUIDModel):
+    class Type(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+        CAROUSEL = "carousel", "Carousel"
+
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="posts")
+    instagram_post_id = models.CharField(max_length=40, unique=True)
+    shortcode = models.CharField(max_length=40, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.IMAGE)
+    caption = models.TextField(blank=True)
+    hashtags = models.JSONField(default=list, blank=True)
+    mentions = models.JSONField(default=list, blank=True)
+    likes_count = models.BigIntegerField(default=0)
+    comments_count = models.BigIntegerField(default=0)
+    video_view_count = models.BigIntegerField(null=True, blank=True)
+    is_pinned = models.BooleanField(default=False)
+    is_sponsored = models.BooleanField(default=False)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    display_url = models.URLField(max_length=2000, blank=True)
+    cdn_thumbnail_url = models.URLField(max_length=1000, blank=True)
+
+    ai_content_category = models.CharField(max_length=64, blank=True)
+    ai_category_confidence = models.FloatField(null=True, blank=True)
+    ai_sentiment = models.CharField(max_length=16, choices=Sentiment.choices, blank=True)
+    ai_sentiment_score = models.FloatField(null=True, blank=True)
+    ai_sentiment_confidence = models.FloatField(null=True, blank=True)
+    ai_language_code = models.CharField(max_length=8, blank=True)
+    ai_language_confidence = models.FloatField(null=True, blank=True)
+    ai_analysis_raw = models.JSONField(default=dict, blank=True)
+    ai_analyzed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-posted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(likes_count__gte=0) & Q(comments_count__gte=0)
+                & (Q(video_view_count__isnull=True) | Q(video_view_count__gte=0)),
+                name="profiles_post_counts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(ai_sentiment_score__isnull=True)
+                | Q(ai_sentiment_score__gte=-1, ai_sentiment_score__lte=1),
+                name="profiles_post_sentiment_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["profile", "-posted_at"], name="profiles_post_recent_idx"),
+            models.Index(
+                fields=["profile"], name="profiles_post_analysed_idx", condition=Q(ai_analyzed_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}:{self.shortcode or self.instagram_post_id}"
+
+
+class RelatedProfile(TimeStampedModel):
+    """A similar profile that a scrape of ``profile`` returned (not necessarily analysed)."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="related_profiles")
+    username = models.CharField(max_length=30, validators=[username_validator])
+    instagram_id = models.CharField(max_length=40, blank=True)
+    full_name = models.CharField(max_length=255, blank=True)
+    is_verified = models.BooleanField(default=False)
+    is_private = models.BooleanField(default=False)
+    profile_pic_url = models.URLField(max_length=2000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["profile", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "username"], name="profiles_related_unique"),
+        ]
+        indexes = [models.Index(fields=["username"], name="profiles_related_username_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} -> @{self.username}"
+
+
+class ProfileSnapshot(models.Model):
+    """The counts of a profile at one scrape, for growth over time."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="snapshots")
+    followers_count = models.BigIntegerField()
+    following_count = models.BigIntegerField()
+    posts_count = models.BigIntegerField()
+    captured_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["profile", "captured_at"]
+        get_latest_by = "captured_at"
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "captured_at"], name="profiles_snapshot_unique"),
+            models.CheckConstraint(
+                condition=Q(followers_count__gte=0) & Q(following_count__gte=0) & Q(posts_count__gte=0),
+                name="profiles_snapshot_counts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}@{self.captured_at:%Y-%m-%d %H:%M}"
+
+
+class UserProfileAccess(TimeStampedModel):
+    """A user's time-limited access to a creator's full report (the 30-day unlock)."""
+
+    class GrantedVia(models.TextChoices):
+        UNLOCK = "unlock", "Unlock"
+        TEAM = "team", "Team"
+        STAFF = "staff", "Staff grant"
+        DISCOVERY = "discovery", "Discovery"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_accesses")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="accesses")
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    granted_via = models.CharField(max_length=16, choices=GrantedVia.choices, default=GrantedVia.UNLOCK)
+
+    class Meta:
+        ordering = ["-expires_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "profile"], name="profiles_access_unique"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("granted_at")), name="profiles_access_window"),
+        ]
+        indexes = [models.Index(fields=["user", "expires_at"], name="profiles_access_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"

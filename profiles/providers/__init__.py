@@ -1,0 +1,1 @@
+"""Scraping providers, chosen by SCRAPER_PROVIDER."""
