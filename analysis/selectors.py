@@ -1,1 +1,32 @@
-"""analysis selectors."""
+"""Reads of analysis jobs, scoped to who may see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from analysis.models import AnalysisJob, AnalysisJobEvent
+from config.errors import NotFound
+
+
+def jobs_visible_to(*, user: Any) -> QuerySet[AnalysisJob]:
+    """Jobs a user may see: their own; staff see every job."""
+    jobs = AnalysisJob.objects.select_related("profile")
+    return jobs if user.is_staff else jobs.filter(requested_by=user)
+
+
+def job_get(*, job_id: Any, user: Any) -> AnalysisJob:
+    """One job of the user's (404, never 403, for someone else's job)."""
+    job = jobs_visible_to(user=user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("No such analysis job.", code="job_not_found")
+    return job
+
+
+def job_events_after(*, job: AnalysisJob, after_id: int = 0) -> list[AnalysisJobEvent]:
+    return list(job.events.filter(id__gt=after_id).order_by("id"))
+
+
+def job_active_for(*, username: str) -> AnalysisJob | None:
+    return AnalysisJob.objects.filter(username=username, status__in=AnalysisJob.ACTIVE_STATUSES).first()

@@ -1,1 +1,327 @@
-"""analysis services."""
+"""The creator pipeline: start a job, run its steps (scrape, media, ai), finish or fail it.
+
+Each step is one service called by one thin task (``analysis.tasks``) on its own queue. Every
+step is idempotent: it begins by locking the job row and checking the job is in a state where
+the step may run, it only does what is still missing, and upserts by natural keys (Instagram
+ids, content hashes) so that a task delivered twice changes nothing. The next step is queued
+on commit. See ``AnalysisJob`` for the allowed transitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analysis.aggregation import aggregate_profile
+from analysis.engines.base import Engine, PostInput
+from analysis.models import AnalysisJob, AnalysisJobEvent
+from cdn.services import image_assets_store_many
+from profiles import services as profile_services
+from profiles.completeness import profile_completeness
+from profiles.models import Post, Profile
+from profiles.providers.base import ProviderError
+
+logger = logging.getLogger(__name__)
+
+Status = AnalysisJob.Status
+Step = AnalysisJob.Step
+
+# Each step: the status it runs in, its progress window and its timing fields.
+_STEPS: dict[str, dict[str, Any]] = {
+    Step.SCRAPE: {"status": Status.SCRAPING, "progress": (5, 30), "field": "scrape"},
+    Step.MEDIA: {"status": Status.STORING_MEDIA, "progress": (30, 60), "field": "media"},
+    Step.AI: {"status": Status.ANALYSING, "progress": (60, 95), "field": "ai"},
+}
+_ORDER = [Status.QUEUED, Status.SCRAPING, Status.STORING_MEDIA, Status.ANALYSING]
+
+
+def _event(job: AnalysisJob, message: str, **data: Any) -> None:
+    AnalysisJobEvent.objects.create(job=job, status=job.status, progress=job.progress, message=message, data=data)
+
+
+def _enqueue(job_id: str, step: str | None) -> None:
+    from analysis import tasks  # tasks import this module: imported late to avoid a cycle
+
+    task = {Step.SCRAPE: tasks.scrape_profile, Step.MEDIA: tasks.store_media, Step.AI: tasks.analyse_posts}
+    if step is not None:
+        tasks.dispatch(task[step], str(job_id))
+
+
+def job_start(
+    *,
+    username: str,
+    requested_by: Any = None,
+    trigger: str = AnalysisJob.Trigger.USER,
+    steps: Iterable[str] | None = None,
+    options: dict[str, Any] | None = None,
+) -> tuple[AnalysisJob, bool]:
+    """Start the pipeline for ``username``, or join the job already running for it.
+
+    Returns ``(job, created)``. One active job per username is enforced by the database, so
+    two concurrent requests get the same job.
+    """
+    username = profile_services.username_clean(username)
+    ordered = [step for step in AnalysisJob.ALL_STEPS if steps is None or step in set(steps)]
+    existing = AnalysisJob.objects.filter(username=username, status__in=AnalysisJob.ACTIVE_STATUSES).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            job = AnalysisJob.objects.create(
+                username=username,
+                profile=Profile.objects.filter(username=username).first(),
+                requested_by=requested_by,
+                trigger=trigger,
+                steps=[str(step) for step in ordered],
+                options=options or {},
+            )
+            _event(job, "queued", steps=job.steps)
+    except IntegrityError:  # a concurrent request created it first: join that job
+        return AnalysisJob.objects.get(username=username, status__in=AnalysisJob.ACTIVE_STATUSES), False
+    first = job.steps[0] if job.steps else None
+    if first is None:
+        transaction.on_commit(lambda: job_finish(job_id=job.pk))
+    else:
+        transaction.on_commit(lambda: _enqueue(job.pk, first))
+    return job, True
+
+
+def _step_begin(job_id: Any, step: str) -> AnalysisJob | None:
+    """Lock the job and move it into ``step``; None when the step must not run (again)."""
+    spec = _STEPS[step]
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in AnalysisJob.TERMINAL_STATUSES or step not in job.steps:
+            return None
+        if _ORDER.index(job.status) > _ORDER.index(spec["status"]):
+            return None  # a duplicate delivery of a step already done
+        now = timezone.now()
+        if job.status != spec["status"]:
+            job.status = spec["status"]
+            job.progress = spec["progress"][0]
+            setattr(job, f"{spec['field']}_started_at", now)
+            job.started_at = job.started_at or now
+            job.save(update_fields=["status", "progress", f"{spec['field']}_started_at", "started_at", "updated_at"])
+            _event(job, f"{step} started")
+        return job
+
+
+def _step_end(job: AnalysisJob, step: str, message: str, **data: Any) -> None:
+    """Record the end of ``step`` and queue the next one (or finish the job)."""
+    spec = _STEPS[step]
+    job.progress = spec["progress"][1]
+    setattr(job, f"{spec['field']}_finished_at", timezone.now())
+    job.result = {**job.result, step: data}
+    job.save()
+    _event(job, message, **data)
+    following = job.steps[job.steps.index(step) + 1 :]
+    if following:
+        transaction.on_commit(lambda: _enqueue(job.pk, following[0]))
+    else:
+        transaction.on_commit(lambda: job_finish(job_id=job.pk))
+
+
+def job_run_scrape(*, job_id: Any) -> AnalysisJob | None:
+    """Fetch the creator from the provider and upsert profile, posts, related, snapshot.
+
+    Retryable provider errors propagate so that the task retries them; permanent ones end the
+    job ``failed`` with the provider's category (not_found, private, ...).
+    """
+    job = _step_begin(job_id, Step.SCRAPE)
+    if job is None:
+        return None
+    AnalysisJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    job.attempts += 1
+    try:
+        profile = profile_services.profile_scrape(username=job.username)
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        job_fail(job_id=job.pk, stage=Step.SCRAPE, category=exc.category, detail=str(exc))
+        return None
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
+        job.profile = profile
+        snapshot = profile.snapshots.order_by("-captured_at").first()
+        _step_end(
+            job,
+            Step.SCRAPE,
+            f"scraped @{profile.username}",
+            posts=profile.posts.count(),
+            related=profile.related_profiles.count(),
+            snapshot_at=snapshot.captured_at.isoformat() if snapshot else None,
+        )
+    return job
+
+
+def job_run_media(*, job_id: Any) -> AnalysisJob | None:
+    """Store the avatar and every post thumbnail that has no CDN URL yet."""
+    job = _step_begin(job_id, Step.MEDIA)
+    if job is None:
+        return None
+    profile = _job_profile(job, Step.MEDIA)
+    if profile is None:
+        return None
+    force = bool(job.options.get("force_media"))
+    posts = list(profile.posts.exclude(display_url="").only("pk", "display_url", "cdn_thumbnail_url"))
+    items: list[tuple[str, str]] = []
+    if profile.profile_pic_url and (force or not profile.cdn_avatar_url):
+        items.append((profile.profile_pic_url, "avatar"))
+    wanted = [post for post in posts if force or not post.cdn_thumbnail_url]
+    items.extend((post.display_url, "thumbnail") for post in wanted)
+
+    assets = image_assets_store_many(items=items) if items else {}
+    avatar = assets.get((profile.profile_pic_url, "avatar"))
+    thumbnails = {}
+    failures = []
+    for (url, kind), asset in assets.items():
+        if asset.status != "ready":
+            failures.append({"kind": kind, "source_url": url[:300], "error": asset.last_error[:300]})
+    for post in wanted:
+        asset = assets.get((post.display_url, "thumbnail"))
+        if asset is not None and asset.status == "ready":
+            thumbnails[post.pk] = asset.public_url
+    profile_services.profile_media_urls_save(
+        profile=profile,
+        avatar_url=avatar.public_url if avatar is not None and avatar.status == "ready" else None,
+        thumbnails=thumbnails,
+    )
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
+        message = f"stored {len(items) - len(failures)} of {len(items)} images"
+        _step_end(job, Step.MEDIA, message, requested=len(items), failed=failures)
+    return job
+
+
+def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
+    """Analyse every post without AI results (all posts when forced), then the profile."""
+    from analysis.engines.registry import get_engine  # the engine loads lazily, in the ai worker
+
+    job = _step_begin(job_id, Step.AI)
+    if job is None:
+        return None
+    profile = _job_profile(job, Step.AI)
+    if profile is None:
+        return None
+    posts = profile.posts.all()
+    if not job.options.get("force_ai"):
+        posts = posts.filter(ai_analyzed_at__isnull=True)
+    engine = get_engine()
+    analysed = posts_analyse(posts=list(posts), engine=engine)
+    profile_aggregate(profile=profile, engine_version=engine.version)
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
+        _step_end(job, Step.AI, f"analysed {analysed} posts", analysed=analysed, engine=engine.version)
+    return job
+
+
+def posts_analyse(*, posts: list[Post], engine: Engine) -> int:
+    """Run ``engine`` over ``posts`` in batches and save each post's AI fields."""
+    batch_size = max(1, settings.AI_BATCH_SIZE)
+    for start in range(0, len(posts), batch_size):
+        chunk = posts[start : start + batch_size]
+        inputs = [
+            PostInput(
+                key=str(post.pk), caption=post.caption, hashtags=tuple(post.hashtags), mentions=tuple(post.mentions)
+            )
+            for post in chunk
+        ]
+        results = engine.analyse(inputs)
+        profile_services.posts_ai_results_save(results={result.key: result.to_dict() for result in results})
+    return len(posts)
+
+
+def profile_aggregate(*, profile: Profile, engine_version: str) -> None:
+    """Aggregate the analysed posts of ``profile`` into its AI fields."""
+    posts = list(profile.posts.filter(ai_analyzed_at__isnull=False))
+    aggregate = aggregate_profile(posts)
+    profile_services.profile_ai_aggregate_save(profile=profile, aggregate=aggregate, engine_version=engine_version)
+
+
+def _job_profile(job: AnalysisJob, step: str) -> Profile | None:
+    profile = job.profile or Profile.objects.filter(username=job.username).first()
+    if profile is None:
+        job_fail(job_id=job.pk, stage=step, category="missing_profile", detail="The profile has not been scraped.")
+    return profile
+
+
+def job_finish(*, job_id: Any) -> AnalysisJob | None:
+    """End the job: ``completed`` when the profile is COMPLETE, ``partial`` otherwise."""
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
+            return job
+        profile = job.profile or Profile.objects.filter(username=job.username).first()
+        completeness = profile_completeness(profile=profile) if profile else None
+        job.profile = profile
+        job.status = Status.COMPLETED if completeness and completeness.is_complete else Status.PARTIAL
+        job.progress = 100
+        job.finished_at = timezone.now()
+        job.result = {**job.result, "completeness": completeness.to_dict() if completeness else None}
+        job.save()
+        missing = ", ".join(completeness.missing) if completeness and completeness.missing else ""
+        _event(job, "completed" if job.status == Status.COMPLETED else f"partial: missing {missing}")
+        if profile is not None:
+            transaction.on_commit(lambda: profile_services.profile_pipeline_finished(profile=profile))
+    return job
+
+
+def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> AnalysisJob | None:
+    """End a job ``failed`` with the stage that failed and why (idempotent)."""
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
+            return job
+        job.status = Status.FAILED
+        job.error_stage = str(stage)
+        job.error_category = category
+        job.error_detail = detail[:2000]
+        job.finished_at = timezone.now()
+        job.save()
+        _event(job, f"failed in {stage}: {category}", category=category, detail=detail[:300])
+    logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
+    return job
+
+
+def jobs_fail_stale(*, older_than: datetime | None = None) -> int:
+    """Fail active jobs that have not moved for too long (a worker died mid-step)."""
+    cutoff = older_than or timezone.now() - settings.PIPELINE_STALE_AFTER
+    stale = AnalysisJob.objects.filter(status__in=AnalysisJob.ACTIVE_STATUSES, updated_at__lt=cutoff)
+    count = 0
+    for job_id, status in stale.values_list("pk", "status"):
+        job_fail(job_id=job_id, stage=status, category="timeout", detail="No progress within the time limit.")
+        count += 1
+    return count
+
+
+def profile_repair(*, profile: Profile, requested_by: Any = None, dry_run: bool = False) -> AnalysisJob | None:
+    """Queue only the steps that would make ``profile`` complete; None if nothing is missing."""
+    completeness = profile_completeness(profile=profile)
+    if completeness.is_complete or dry_run:
+        return None
+    job, _ = job_start(
+        username=profile.username,
+        requested_by=requested_by,
+        trigger=AnalysisJob.Trigger.REPAIR,
+        steps=completeness.missing_steps,
+    )
+    return job
+
+
+def profile_reanalyse(*, profile: Profile, requested_by: Any = None) -> AnalysisJob:
+    """Recompute the AI results of every post and the profile aggregates."""
+    job, _ = job_start(
+        username=profile.username,
+        requested_by=requested_by,
+        trigger=AnalysisJob.Trigger.STAFF,
+        steps=[Step.AI],
+        options={"force_ai": True},
+    )
+    return job
+

@@ -19,6 +19,7 @@ CELERY_BROKER_URL = "memory://"
 SCRAPER_BACKOFF_BASE = 0.01
 SCRAPER_BACKOFF_MAX = 0.05
 AI_ENGINE = "rules"
+PIPELINE_EAGER_THREAD = False
 # Throttles stay on (they are tested) but roomy enough for the suite's own traffic.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
