@@ -286,6 +286,8 @@ CDN_READ_TIMEOUT = env.float("CDN_READ_TIMEOUT", default=20.0)
 CDN_MAX_ATTEMPTS = env.int("CDN_MAX_ATTEMPTS", default=3)
 CDN_THUMBNAIL_SIZE = env.int("CDN_THUMBNAIL_SIZE", default=640)
 CDN_AVATAR_SIZE = env.int("CDN_AVATAR_SIZE", default=320)
+# file:// image sources are accepted only inside these directories (the bundled sample dataset).
+CDN_LOCAL_SOURCE_ROOTS = env.list("CDN_LOCAL_SOURCE_ROOTS", default=[str(SCRAPER_DATASET_DIR)])
 
 # --- AI ---------------------------------------------------------------------------------
 AI_ENGINE = env.str("AI_ENGINE", default="auto")  # auto | transformers | rules
@@ -308,6 +310,12 @@ AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8
 AI_CATEGORY_TOP_K = env.int("AI_CATEGORY_TOP_K", default=0)  # 0: all categories (exact)
 AI_SENTIMENT_LANGUAGES = env.list("AI_SENTIMENT_LANGUAGES", default=[])  # empty: any language
 AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
+
+# --- Pipeline ---------------------------------------------------------------------------
+# Without a broker (eager tasks), run each pipeline in a background thread of the web
+# process so that the request that starts it returns at once.
+PIPELINE_EAGER_THREAD = env.bool("PIPELINE_EAGER_THREAD", default=True)
+PIPELINE_STALE_AFTER = timedelta(minutes=env.int("PIPELINE_STALE_MINUTES", default=30))
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
