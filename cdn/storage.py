@@ -1,0 +1,38 @@
+"""Write renditions to Django's default storage under content-addressed keys.
+
+The key is derived from the rendition's sha256, so identical renditions share one object
+and a re-run uploads nothing: if the key exists, nothing is written. The storage is
+``media/`` locally and S3/R2 (django-storages) when a bucket is configured.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+
+def rendition_key(*, kind: str, content: bytes, extension: str) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    return f"images/{kind}/{digest[:2]}/{digest}.{extension}"
+
+
+def rendition_save(*, key: str, content: bytes) -> bool:
+    """Store ``content`` under ``key`` unless it is there already; True if it was uploaded."""
+    if default_storage.exists(key):
+        return False
+    saved_as = default_storage.save(key, ContentFile(content))
+    if saved_as != key:
+        # Another worker stored the same rendition between our exists() and save(), and the
+        # file-system storage picked a fresh name instead of overwriting: the bytes are
+        # identical (same content hash), so drop the copy.
+        default_storage.delete(saved_as)
+        return False
+    return True
+
+
+def public_url(key: str) -> str:
+    base = settings.CDN_BASE_URL.rstrip("/")
+    if base:
+        return f"{base}/{key}"
+    return default_storage.url(key)
