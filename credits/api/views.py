@@ -1,0 +1,251 @@
+"""Credits API: the request's own wallet, prices, quotes and (staff) system stats.
+
+Ownership is enforced once, in ``OwnWalletMixin``: every view reads the wallet of
+``request.user`` and no route takes a user or wallet id. No endpoint writes a balance:
+the only POSTs create an empty wallet (idempotent) or compute a quote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from credits import selectors
+from credits.api import serializers as s
+from credits.models import CreditTransaction, Wallet
+from credits.services import wallet_get_or_create
+
+TAG = ["credits"]
+
+
+class OwnWalletMixin:
+    """Every credits view works on the requesting user's wallet, never another."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_wallet(self) -> Wallet:
+        wallet, _ = wallet_get_or_create(user=self.request.user)
+        return wallet
+
+
+def _allowance_dicts(wallet: Wallet) -> list[dict[str, Any]]:
+    return [
+        {
+            "action_type": a.action_type,
+            "free_allowance": a.free_allowance,
+            "free_used": a.free_used,
+            "free_left": a.free_left,
+            "plan_quota": a.plan_quota,
+            "plan_used": a.plan_used,
+            "plan_left": a.plan_left,
+        }
+        for a in selectors.allowance_list(wallet=wallet)
+    ]
+
+
+def _summary(wallet: Wallet) -> dict[str, Any]:
+    return {
+        "balance": wallet.balance,
+        "lifetime_earned": wallet.lifetime_earned,
+        "lifetime_spent": wallet.lifetime_spent,
+        "plan": s.PlanSerializer(wallet.plan).data,
+        "cycle_start": wallet.cycle_start,
+        "cycle_end": wallet.cycle_end,
+        "allowances": _allowance_dicts(wallet),
+    }
+
+
+class BalanceView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.BalanceSerializer, summary="The credit balance (cached 5 minutes)")
+    def get(self, request: Request) -> Response:
+        self.get_wallet()
+        return Response(s.BalanceSerializer(selectors.wallet_balance_cached(user=request.user)).data)
+
+
+class WalletSummaryView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.WalletSummarySerializer, summary="Balance, lifetime totals, plan, cycle")
+    def get(self, request: Request) -> Response:
+        return Response(s.WalletSummarySerializer(_summary(self.get_wallet())).data)
+
+
+class WalletCreateView(OwnWalletMixin, APIView):
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: s.WalletSummarySerializer, 201: s.WalletSummarySerializer},
+        summary="Create the user's wallet (idempotent: 201 when created, 200 when it existed)",
+    )
+    def post(self, request: Request) -> Response:
+        wallet, created = wallet_get_or_create(user=request.user)
+        data = s.WalletSummarySerializer({**_summary(wallet), "created": created}).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class DashboardView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.DashboardSerializer, summary="Wallet, recent movements, spending")
+    def get(self, request: Request) -> Response:
+        wallet = self.get_wallet()
+        data = {
+            "wallet": _summary(wallet),
+            "recent_transactions": selectors.transaction_list(wallet=wallet)[:10],
+            "spending": selectors.spending_by_month(wallet=wallet, months=6),
+        }
+        return Response(s.DashboardSerializer(data).data)
+
+
+class TransactionFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=CreditTransaction.Kind.choices)
+    action_type = django_filters.CharFilter()
+    date_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    date_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = CreditTransaction
+        fields = ["kind", "action_type", "date_from", "date_to"]
+
+
+class TransactionListView(OwnWalletMixin, generics.ListAPIView):
+    serializer_class = s.TransactionSerializer
+    filterset_class = TransactionFilter
+
+    def get_queryset(self):
+        return selectors.transaction_list(wallet=self.get_wallet())
+
+    @extend_schema(tags=TAG, summary="The wallet's ledger (filters: kind, action_type, date_from, date_to)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class TransactionSearchView(OwnWalletMixin, generics.ListAPIView):
+    serializer_class = s.TransactionSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        q = (self.request.query_params.get("q") or "").strip()[:100]
+        return selectors.transaction_list(wallet=self.get_wallet(), q=q or None)
+
+    @extend_schema(
+        tags=TAG,
+        parameters=[OpenApiParameter("q", str, description="Text in the reference, reason or action")],
+        summary="Search the ledger",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    try:
+        value = int(request.query_params.get(name, default))
+    except (TypeError, ValueError):
+        value = default
+    return max(lo, min(hi, value))
+
+
+class UsageMonthlyView(OwnWalletMixin, APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[OpenApiParameter("months", int, description="Billing cycles to include (1-24, default 6)")],
+        responses=s.UsageMonthlySerializer,
+        summary="Quota and free uses of this cycle, and usage per past cycle",
+    )
+    def get(self, request: Request) -> Response:
+        wallet = self.get_wallet()
+        months = _int_param(request, "months", 6, 1, 24)
+        data = {
+            "current_cycle": _allowance_dicts(wallet),
+            "cycles": selectors.usage_by_cycle(wallet=wallet, cycles=months),
+        }
+        return Response(s.UsageMonthlySerializer(data).data)
+
+
+class SpendingAnalyticsView(OwnWalletMixin, APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[OpenApiParameter("months", int, description="Calendar months to include (1-24, default 6)")],
+        responses=s.MonthlySpendingSerializer(many=True),
+        summary="Credits spent per month and action",
+    )
+    def get(self, request: Request) -> Response:
+        months = _int_param(request, "months", 6, 1, 24)
+        rows = selectors.spending_by_month(wallet=self.get_wallet(), months=months, now=timezone.now())
+        return Response(s.MonthlySpendingSerializer(rows, many=True).data)
+
+
+class CanPerformView(OwnWalletMixin, APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[OpenApiParameter("quantity", int, description="Units (default 1)")],
+        responses=s.QuoteSerializer,
+        summary="Whether the user can perform an action now, its cost and which bucket would pay",
+    )
+    def get(self, request: Request, action_type: str) -> Response:
+        self.get_wallet()
+        quantity = _int_param(request, "quantity", 1, 1, 100_000)
+        quote = selectors.credits_quote(user=request.user, action_type=action_type, quantity=quantity)
+        return Response(s.QuoteSerializer(quote.as_dict()).data)
+
+
+class PricingView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.PricingSerializer, summary="Action prices, plans and top-up packages")
+    def get(self, request: Request) -> Response:
+        plan = selectors.plan_for_user(user=request.user)
+        data = {
+            "actions": selectors.pricing_rule_list(),
+            "plans": selectors.plan_list(),
+            "packages": selectors.topup_package_list(),
+            "your_plan": plan.code,
+        }
+        return Response(s.PricingSerializer(data, context={"plan": plan}).data)
+
+
+class PricingDetailView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.PricingRuleSerializer, summary="The price of one action")
+    def get(self, request: Request, action_type: str) -> Response:
+        return Response(s.PricingRuleSerializer(selectors.pricing_rule_get(action_type=action_type)).data)
+
+
+class PricingCalculateView(OwnWalletMixin, APIView):
+    @extend_schema(
+        tags=TAG,
+        request=s.CalculateInputSerializer,
+        responses=s.CalculateOutputSerializer,
+        summary="Total credits for a list of actions, with this cycle's allowances applied (no charge)",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.CalculateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = [(i["action_type"], i["quantity"]) for i in data.validated_data["items"]]
+        quotes = selectors.credits_quote_many(user=request.user, items=items)
+        total = sum(q.price for q in quotes)
+        balance = selectors.wallet_get(user=request.user)
+        balance_value = balance.balance if balance else 0
+        out = {
+            "items": [q.as_dict() for q in quotes],
+            "total": total,
+            "balance": balance_value,
+            "missing": max(0, total - balance_value),
+            "affordable": total <= balance_value,
+        }
+        return Response(s.CalculateOutputSerializer(out).data)
+
+
+class AllowancesView(OwnWalletMixin, APIView):
+    @extend_schema(tags=TAG, responses=s.AllowanceSerializer(many=True), summary="This cycle's free uses and quotas")
+    def get(self, request: Request) -> Response:
+        return Response(s.AllowanceSerializer(_allowance_dicts(self.get_wallet()), many=True).data)
+
+
+class SystemStatsView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(tags=TAG, responses={200: s.SystemStatsSerializer, 403: OpenApiTypes.OBJECT}, summary="Staff only")
+    def get(self, request: Request) -> Response:
+        return Response(s.SystemStatsSerializer(selectors.system_stats()).data)

@@ -1,0 +1,149 @@
+"""The credit gate: one way for a view to declare the paid action it performs.
+
+Usage on a DRF view method (APIView method or ViewSet ``@action``)::
+
+    from credits.gate import requires_credits
+
+    class UnlockView(APIView):
+        @requires_credits(
+            "influencer_unlock",
+            reference=lambda request, *args, **kwargs: f"profile:{kwargs['profile_id']}",
+            skip_if=lambda request, *args, **kwargs: access_is_active(request.user, kwargs["profile_id"]),
+        )
+        def post(self, request, profile_id):
+            grant_access(request.user, profile_id)        # the action itself
+            return Response({"unlocked": True}, status=201)
+
+What the gate does, in one database transaction (``transaction.atomic``):
+
+1. locks the user's wallet row (``credits.services.wallet_lock``), so that two concurrent
+   gated calls of one user run one after the other; the second one then sees what the
+   first committed (``skip_if`` true, or the same derived idempotency key) and pays nothing;
+2. if ``skip_if(request, *args, **kwargs)`` is true the action is free: the view runs and
+   nothing is charged (unlocking a creator the user can already access);
+3. otherwise checks affordability with ``credits_quote`` and answers 402
+   ``insufficient_credits`` (details: action_type, quantity, price, balance, missing)
+   *before* the view runs;
+4. runs the view; a non-2xx response rolls back whatever the view wrote and charges nothing;
+5. on 2xx charges with ``credits_spend`` in the same transaction: if the charge fails the
+   view's writes are rolled back as well (access and charge commit together);
+6. adds ``"credits": {"charged", "buckets", "balance", "replayed", "skipped"}`` to the
+   response body (which must be a dict).
+
+The idempotency key is the request's ``Idempotency-Key`` header (namespaced per action), or
+derived from (action, reference, billing cycle): a retried or doubled unlock within a cycle
+is charged once. ``reference`` and ``quantity`` may be callables of
+``(request, *args, **kwargs)``; ``quantity`` may also be an int. Refusals by the gate are not
+recorded under the key, so a client may retry after topping up.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from rest_framework.exceptions import NotAuthenticated
+
+from credits.errors import InsufficientCredits
+from credits.models import SpendRequest
+from credits.selectors import credits_quote
+from credits.services import credits_spend, wallet_lock
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def gate_idempotency_key(*, action_type: str, reference: str, cycle_start: Any, header: str | None = None) -> str:
+    """The spend key of a gated call: the client's header, else (action, reference, cycle)."""
+    if header:
+        digest = hashlib.sha256(header.encode()).hexdigest()[:40]
+        return f"gate:{action_type}:hdr:{digest}"
+    digest = hashlib.sha256(reference.encode()).hexdigest()[:40]
+    return f"gate:{action_type}:{digest}:{cycle_start:%Y%m%dT%H%M%S}"
+
+
+def _resolve(value: Any, request: Any, args: tuple, kwargs: dict) -> Any:
+    return value(request, *args, **kwargs) if callable(value) else value
+
+
+def requires_credits(
+    action_type: str,
+    *,
+    reference: Callable[..., str] | str,
+    quantity: Callable[..., int] | int = 1,
+    skip_if: Callable[..., bool] | None = None,
+) -> Callable:
+    """Decorate a DRF view method so that it is charged ``action_type`` only when it succeeds."""
+
+    def decorator(view_method: Callable) -> Callable:
+        @functools.wraps(view_method)
+        def wrapped(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            user = request.user
+            if not user or not user.is_authenticated:
+                raise NotAuthenticated()
+            ref = str(_resolve(reference, request, args, kwargs))
+            qty = int(_resolve(quantity, request, args, kwargs))
+            with transaction.atomic():
+                wallet = wallet_lock(user=user)
+                if skip_if is not None and skip_if(request, *args, **kwargs):
+                    response = view_method(self, request, *args, **kwargs)
+                    if not 200 <= response.status_code < 300:
+                        transaction.set_rollback(True)
+                        return response
+                    _attach(response, charged=0, buckets=[], balance=wallet.balance, replayed=False, skipped=True)
+                    return response
+                key = gate_idempotency_key(
+                    action_type=action_type,
+                    reference=ref,
+                    cycle_start=wallet.cycle_start,
+                    header=request.headers.get(IDEMPOTENCY_HEADER),
+                )
+                paid_before = SpendRequest.objects.filter(
+                    wallet=wallet, idempotency_key=key, outcome=SpendRequest.Outcome.CHARGED
+                ).exists()
+                if not paid_before:
+                    quote = credits_quote(user=user, action_type=action_type, quantity=qty)
+                    if not quote.allowed:
+                        raise InsufficientCredits(
+                            "Not enough credits.",
+                            details={
+                                "action_type": action_type,
+                                "quantity": qty,
+                                "price": quote.price,
+                                "balance": quote.balance,
+                                "missing": quote.missing,
+                            },
+                        )
+                response = view_method(self, request, *args, **kwargs)
+                if not 200 <= response.status_code < 300:
+                    transaction.set_rollback(True)
+                    return response
+                outcome = credits_spend(
+                    user=user, action_type=action_type, quantity=qty, reference=ref, idempotency_key=key
+                )
+                _attach(
+                    response,
+                    charged=0 if outcome.replayed else outcome.charged,
+                    buckets=[] if outcome.replayed else outcome.buckets,
+                    balance=outcome.balance_after if not outcome.replayed else wallet_balance_now(wallet),
+                    replayed=outcome.replayed,
+                    skipped=False,
+                )
+                return response
+
+        wrapped.requires_credits = action_type  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def wallet_balance_now(wallet: Any) -> int:
+    wallet.refresh_from_db(fields=["balance"])
+    return wallet.balance
+
+
+def _attach(response: Any, **credits: Any) -> None:
+    if isinstance(response.data, dict):
+        response.data["credits"] = credits
