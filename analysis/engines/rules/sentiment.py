@@ -1,0 +1,150 @@
+"""Lexicon sentiment: VADER with rules for social-media captions.
+
+Plain VADER calls a text positive at compound >= 0.05, so a single mild word ("like",
+"ok", "ready", "please") makes a caption positive. On captions and tweets those words are
+mostly phatic, so this module changes four things, each chosen by reasoning about the
+text, not by fitting any evaluation set:
+
+1. **Clean-up**: URLs, @mentions and a leading "RT" carry no sentiment and are removed;
+   hashtags lose their "#" and camelCase hashtags are split (``#NotHappy`` -> "Not Happy")
+   so that VADER's lexicon, negation and booster rules see the words.
+2. **"like"**: VADER scores every "like" +1.5, but in captions it is mostly a preposition
+   or filler ("feels like Monday"). It keeps its valence only where it is a verb: after a
+   subject pronoun or auxiliary ("I like", "would like", "don't like") or before an object
+   pronoun ("like it", "like this").
+3. **Neutral band**: the compound of one lexicon word of valence v is v / sqrt(v^2 + 15).
+   One weak positive word (v <= 1.5: "like", "ok", "ready", "please" -> compound <= 0.36)
+   is not enough to call a post positive, so the positive threshold is 0.4 ("thanks", 1.9
+   -> 0.44, or two mild words pass it). Negative words have no such phatic use, and public
+   posts soften criticism (politeness: one mild negative word often carries the whole
+   complaint), so the negative threshold stays at VADER's published -0.05.
+4. **Languages**: VADER's lexicon is English. For other languages only the emoji (which
+   VADER maps to English descriptions) are scored; the result is marked
+   ``sentiment_supported=False`` and its confidence is capped at 0.3.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+POSITIVE_THRESHOLD = 0.4
+NEGATIVE_THRESHOLD = -0.05
+UNSUPPORTED_CONFIDENCE_CAP = 0.3
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MENTION_RE = re.compile(r"(?<!\w)@[\w.]+")
+HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+RT_RE = re.compile(r"^\s*RT\b:?", re.IGNORECASE)
+CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+LIKE_RE = re.compile(r"\blike\b", re.IGNORECASE)
+WORD_RE = re.compile(r"[\w']+")
+
+# "like" is a verb after these ...
+_LIKE_VERB_BEFORE = frozenset(
+    "i we you they u he she would i'd we'd you'd they'd really also totally dont don't didnt didn't "
+    "doesnt doesn't do does did to just still always actually definitely kinda who".split()
+)
+# ... or before these.
+_LIKE_VERB_AFTER = frozenset("it it's this that them him her you me these those".split())
+
+_EMPTY_SCORES = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+_lock = threading.Lock()
+_analyzer: Any = None
+
+
+def get_analyzer() -> Any:
+    """The process-wide VADER analyser (its lexicons are read once)."""
+    global _analyzer
+    if _analyzer is None:
+        with _lock:
+            if _analyzer is None:
+                from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+                _analyzer = SentimentIntensityAnalyzer()
+    return _analyzer
+
+
+def vader_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vaderSentiment")
+    except PackageNotFoundError:  # vendored copy without metadata
+        return "unknown"
+
+
+def _split_hashtag(match: re.Match[str]) -> str:
+    return CAMEL_RE.sub(" ", match.group(1)).replace("_", " ")
+
+
+def _neutralise_like(text: str) -> str:
+    words = WORD_RE.findall(text.lower())
+    out: list[str] = []
+    pos = 0
+    index = 0
+    for match in LIKE_RE.finditer(text):
+        # Locate this "like" among the words to look at its neighbours.
+        while index < len(words) and words[index] != "like":
+            index += 1
+        before = words[index - 1] if index > 0 else ""
+        after = words[index + 1] if index + 1 < len(words) else ""
+        index += 1
+        out.append(text[pos : match.start()])
+        is_verb = before in _LIKE_VERB_BEFORE or after in _LIKE_VERB_AFTER
+        out.append(match.group(0) if is_verb else "resembling")
+        pos = match.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def clean_for_sentiment(text: str) -> str:
+    text = RT_RE.sub(" ", text)
+    text = URL_RE.sub(" ", text)
+    text = MENTION_RE.sub(" ", text)
+    text = HASHTAG_RE.sub(_split_hashtag, text)
+    return _neutralise_like(text)
+
+
+def emoji_only(text: str) -> str:
+    emojis = get_analyzer().emojis
+    return " ".join(ch for ch in text if ch in emojis)
+
+
+def label_for(compound: float) -> str:
+    if compound >= POSITIVE_THRESHOLD:
+        return "positive"
+    if compound <= NEGATIVE_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+def confidence_for(compound: float, label: str) -> float:
+    """0.5 at a threshold, rising linearly to 1 at the extreme; neutral is surest at 0."""
+    if label == "positive":
+        span = (compound - POSITIVE_THRESHOLD) / (1 - POSITIVE_THRESHOLD)
+    elif label == "negative":
+        span = (NEGATIVE_THRESHOLD - compound) / (1 + NEGATIVE_THRESHOLD)
+    else:
+        bound = POSITIVE_THRESHOLD if compound >= 0 else -NEGATIVE_THRESHOLD
+        span = 1 - abs(compound) / bound
+    return round(0.5 + 0.5 * max(0.0, min(1.0, span)), 4)
+
+
+def score_sentiment(text: str, *, supported: bool = True) -> tuple[str, float, float, dict[str, Any]]:
+    """(label, compound -1..1, confidence 0..1, raw VADER scores) for one caption."""
+    analyzer = get_analyzer()
+    cleaned = clean_for_sentiment(text) if supported else emoji_only(text)
+    scores = analyzer.polarity_scores(cleaned) if cleaned.strip() else dict(_EMPTY_SCORES)
+    compound = float(scores["compound"])
+    label = label_for(compound)
+    confidence = confidence_for(compound, label)
+    if not supported:
+        confidence = round(min(confidence, UNSUPPORTED_CONFIDENCE_CAP), 4)
+    raw = {
+        "vader": {k: round(float(v), 4) for k, v in scores.items()},
+        "sentiment_supported": supported,
+        "sentiment_input": "text" if supported else "emoji_only",
+    }
+    return label, round(compound, 4), confidence, raw
