@@ -17,3 +17,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class SuspendedUserFactory(UserFactory):
+    status = "suspended"
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+    role = "superadmin"
