@@ -200,3 +200,34 @@ class UserProfileAccess(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class Export(UUIDModel):
+    """A data export of creators a user can access; large ones are built by a task."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+        XLSX = "xlsx", "Excel (xlsx)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    usernames = models.JSONField(default=list)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    include_posts = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to="exports/", blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="profiles_export_user_idx")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.format}, {len(self.usernames)} creators)"
