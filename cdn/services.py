@@ -75,7 +75,7 @@ def image_assets_store_many(
         if _needs_attempt(asset, force=force):
             todo.append(pair)
 
-    if len(todo) == 1 or max_workers <= 1:
+    if len(todo) <= 1 or max_workers <= 1:
         outcomes = [_produce(url, kind) for url, kind in todo]
     else:
         with ThreadPoolExecutor(max_workers=min(max_workers, len(todo)), thread_name_prefix="cdn") as pool:
