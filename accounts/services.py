@@ -342,4 +342,3 @@ def user_staff_login_ensure(*, email: str) -> tuple[User, str, bool]:
             user.email_verified_at = timezone.now()
             user.save(update_fields=["email_verified_at", "updated_at"])
     return user, password, created
-
