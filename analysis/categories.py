@@ -8,10 +8,11 @@ Scoring (``category_evidence``): the caption is lower-cased and stripped of acce
 words (outside hashtags) are matched against each category's keywords on word boundaries,
 with light stemming (a trailing "s"/"es" is dropped, "ies" -> "y"), and multi-word
 keywords are matched as phrases. Each distinct keyword found counts its weight (1 unless
-written ``word:0.5`` in the table) once. Hashtags count double: a hashtag equal to a
-keyword (or its stem) scores 2 x weight; a hashtag that merely contains a keyword of 4 or
-more letters (``#foodporn`` contains "food") scores 1 x weight. Categories without a table
-(any name not in ``KEYWORDS``) score 0 and so never win by keywords.
+written ``word:0.5`` in the table) once ("puppy" and "puppies" are one keyword). Hashtags
+count double: a hashtag equal to a keyword (or its stem) scores 2 x weight; a hashtag that
+merely contains a keyword of 4 or more letters (``#foodporn`` contains "food") scores
+1 x weight. Categories without a table (any name not in ``KEYWORDS``) score 0 and so never
+win by keywords.
 """
 
 from __future__ import annotations
@@ -128,7 +129,13 @@ KEYWORDS: dict[str, str] = {
         volleyball boxing mma ufc wrestling f1 formula1 racing:0.5 athlete athletes team:0.5
         match:0.5 league championship champions tournament playoffs season:0.5 coach:0.5 goal:0.5
         goals:0.5 score:0.5 win:0.5 nba nfl mlb nhl fifa premier_league world_cup olympics
-        stadium quarterback touchdown
+        stadium quarterback touchdown player:0.5 players:0.5 playoff final:0.3 semifinal halftime
+        referee striker pitcher inning homerun home_run dunk slam_dunk grand_slam free_kick penalty:0.5
+        transfer:0.3 fixture laliga la_liga serie_a bundesliga champions_league ncaa wnba mls pga atp wta
+        superbowl super_bowl world_series stanley_cup nascar motogp lakers celtics warriors knicks bulls
+        yankees dodgers red_sox cubs mets packers cowboys patriots steelers eagles:0.5 chiefs 49ers
+        arsenal chelsea liverpool man_united manchester_united man_city real_madrid barca juventus
+        psg bayern messi ronaldo lebron neymar mbappe
         deporte deportes futbol baloncesto partido equipo campeon sport football match equipe
         esporte esportes futebol jogo:0.5 sport fussball mannschaft spiel:0.5 sport
         calcio partita squadra""",
@@ -155,6 +162,10 @@ KEYWORDS: dict[str, str] = {
         hbo disney:0.5 marvel actor actress actors celebrity celebrities hollywood bollywood
         comedy comedian funny:0.5 meme memes trailer episode season_finale premiere oscars
         emmys red_carpet award:0.5 awards anime podcast youtube:0.5 youtuber vlog influencer:0.5
+        episode episodes sitcom drama:0.5 documentary binge binge_watch watching:0.5 watched:0.5
+        tv_show tvshow reality_show showbiz superstar star:0.3 stars:0.3 fans:0.5 fandom kpop
+        broadway comic comics superhero box_office blockbuster screenplay director:0.5 premiere
+        kardashian kardashians beyonce taylor_swift rihanna bts hbo_max prime_video hulu
         pelicula peliculas cine serie series actor actriz famoso film cinema serie acteur actrice
         filme filmes cinema novela ator atriz film kino serie schauspieler film cinema attore
         attrice""",
@@ -208,10 +219,6 @@ def _tables() -> dict[str, tuple[dict[str, float], dict[str, float]]]:
     return tables
 
 
-def _match_word(token_forms: set[str], words: dict[str, float]) -> list[tuple[str, float]]:
-    return [(form, words[form]) for form in token_forms if form in words]
-
-
 def category_evidence(
     caption: str,
     hashtags: Iterable[str] = (),
@@ -229,8 +236,9 @@ def category_evidence(
     tags.update(HASHTAG_RE.findall(text))
     tags.discard("")
     body = HASHTAG_RE.sub(" ", text)
-    tokens = set(WORD_RE.findall(body))
-    token_forms = set().union(*(stems(token) for token in tokens)) if tokens else set()
+    # One entry per distinct word, keyed by its shortest form so that "puppy" and
+    # "puppies" are one keyword match, not two.
+    token_forms = {min(forms, key=len): forms for forms in (stems(t) for t in set(WORD_RE.findall(body)))}
     padded_body = " " + " ".join(WORD_RE.findall(body)) + " "
     tag_forms = {tag: stems(tag) for tag in tags}
 
@@ -242,8 +250,10 @@ def category_evidence(
             continue
         words, phrases = tables[name]
         matched: dict[str, float] = {}
-        for term, weight in _match_word(token_forms, words):
-            matched[term] = max(matched.get(term, 0.0), weight)
+        for key, forms in token_forms.items():
+            hits = [words[f] for f in forms if f in words]
+            if hits:
+                matched[key] = max(matched.get(key, 0.0), *hits)
         for phrase, weight in phrases.items():
             if f" {phrase} " in padded_body:
                 matched[phrase] = max(matched.get(phrase, 0.0), weight)

@@ -236,9 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"engine: {engine.name} {engine.version}; data: {args.data}")
     metrics = evaluate(engine, args.data)
     print(
-        json.dumps(
-            {key: metrics[key] for key in ("sentiment_macro_recall", "language_accuracy", "category_macro_f1")}
-        )
+        json.dumps({key: metrics[key] for key in ("sentiment_macro_recall", "language_accuracy", "category_macro_f1")})
     )
     return 0
 

@@ -54,10 +54,7 @@ class RulesEngine:
 
     @property
     def version(self) -> str:
-        return (
-            f"rules:vader-{vader_version()}+py3langid-{langid_version()}"
-            f"+kw-{KEYWORDS_VERSION}:f{FORMAT_VERSION}"
-        )
+        return f"rules:vader-{vader_version()}+py3langid-{langid_version()}+kw-{KEYWORDS_VERSION}:f{FORMAT_VERSION}"
 
     def analyse(self, posts: list[PostInput]) -> list[PostResult]:
         warm_up()

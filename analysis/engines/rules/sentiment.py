@@ -38,7 +38,6 @@ MENTION_RE = re.compile(r"(?<!\w)@[\w.]+")
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 RT_RE = re.compile(r"^\s*RT\b:?", re.IGNORECASE)
 CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-LIKE_RE = re.compile(r"\blike\b", re.IGNORECASE)
 WORD_RE = re.compile(r"[\w']+")
 
 # "like" is a verb after these ...
@@ -80,21 +79,19 @@ def _split_hashtag(match: re.Match[str]) -> str:
 
 
 def _neutralise_like(text: str) -> str:
-    words = WORD_RE.findall(text.lower())
+    tokens = list(WORD_RE.finditer(text))
     out: list[str] = []
     pos = 0
-    index = 0
-    for match in LIKE_RE.finditer(text):
-        # Locate this "like" among the words to look at its neighbours.
-        while index < len(words) and words[index] != "like":
-            index += 1
-        before = words[index - 1] if index > 0 else ""
-        after = words[index + 1] if index + 1 < len(words) else ""
-        index += 1
-        out.append(text[pos : match.start()])
-        is_verb = before in _LIKE_VERB_BEFORE or after in _LIKE_VERB_AFTER
-        out.append(match.group(0) if is_verb else "resembling")
-        pos = match.end()
+    for i, token in enumerate(tokens):
+        if token.group(0).lower() != "like":
+            continue
+        before = tokens[i - 1].group(0).lower() if i > 0 else ""
+        after = tokens[i + 1].group(0).lower() if i + 1 < len(tokens) else ""
+        if before in _LIKE_VERB_BEFORE or after in _LIKE_VERB_AFTER:
+            continue
+        out.append(text[pos : token.start()])
+        out.append("resembling")  # not in VADER's lexicon: no valence
+        pos = token.end()
     out.append(text[pos:])
     return "".join(out)
 
