@@ -231,3 +231,41 @@ class Export(UUIDModel):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.format}, {len(self.usernames)} creators)"
+
+
+class ProviderCall(models.Model):
+    """One call to a scraping provider, with its outcome and estimated cost (for staff)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        NOT_FOUND = "not_found", "Not found"
+        PRIVATE = "private", "Private"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+        TRANSIENT = "transient", "Transient error"
+        UNAVAILABLE = "unavailable", "Circuit open"
+        PROVIDER_ERROR = "provider_error", "Provider error"
+
+    provider = models.CharField(max_length=32)
+    operation = models.CharField(max_length=32, default="fetch_profile")
+    username = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    results_returned = models.PositiveIntegerField(default=0)
+    cost_cents = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    error_detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost_cents__gte=0), name="profiles_providercall_cost_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["provider", "-created_at"], name="profiles_call_provider_idx"),
+            models.Index(fields=["username", "-created_at"], name="profiles_call_username_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.operation} @{self.username} {self.status}"

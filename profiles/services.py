@@ -1,1 +1,300 @@
-"""profiles services."""
+"""Writes for creators: scrape and upsert profiles with their posts, related profiles and snapshots.
+
+``profile_upsert_from_scrape`` is the one place a ``ScrapedProfile`` becomes rows. It is
+idempotent (upserts by username / Instagram ids, a snapshot unique per capture time) and uses
+bulk upserts (``INSERT ... ON CONFLICT DO UPDATE`` on PostgreSQL and SQLite) so that a creator
+costs a handful of queries. It never touches the AI fields, and keeps CDN URLs while the source
+image is the same one (Instagram re-signs its CDN URLs on every scrape, so "the same image"
+means the same path, not the same query string).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ValidationFailed
+from profiles.models import (
+    Post,
+    Profile,
+    ProfileSnapshot,
+    ProviderCall,
+    RelatedProfile,
+    normalize_username,
+    username_validator,
+)
+from profiles.providers import get_provider
+from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+
+logger = logging.getLogger(__name__)
+
+_PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.)?instagram\.com/([^/?#]+)", re.IGNORECASE)
+_POST_FIELDS = [
+    "profile", "shortcode", "url", "type", "caption", "hashtags", "mentions", "likes_count",
+    "comments_count", "video_view_count", "is_pinned", "is_sponsored", "posted_at", "display_url",
+    "cdn_thumbnail_url", "updated_at",
+]  # fmt: skip
+_RELATED_FIELDS = [
+    "instagram_id",
+    "full_name",
+    "is_verified",
+    "is_private",
+    "profile_pic_url",
+    "position",
+    "updated_at",
+]
+_PROFILE_FIELDS = [
+    "full_name", "biography", "followers_count", "following_count", "posts_count", "is_verified",
+    "is_business", "is_private", "category", "external_url", "external_urls", "profile_pic_url",
+]  # fmt: skip
+
+
+@dataclass
+class UpsertResult:
+    profile: Profile
+    profile_created: bool = False
+    posts_created: int = 0
+    posts_updated: int = 0
+    related: int = 0
+    snapshot_created: bool = False
+
+
+@dataclass
+class ImportSummary:
+    profiles_created: int = 0
+    profiles_updated: int = 0
+    posts_created: int = 0
+    posts_updated: int = 0
+    related: int = 0
+    snapshots: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, result: UpsertResult) -> None:
+        self.profiles_created += result.profile_created
+        self.profiles_updated += not result.profile_created
+        self.posts_created += result.posts_created
+        self.posts_updated += result.posts_updated
+        self.related += result.related
+        self.snapshots += result.snapshot_created
+
+
+def username_clean(value: Any) -> str:
+    """A normalised, valid username from user input (``@Name``, ``instagram.com/name/``)."""
+    raw = str(value or "").strip()
+    match = _PROFILE_URL.match(raw)
+    username = normalize_username(match.group(1) if match else raw)
+    try:
+        username_validator(username)
+    except ValidationError as exc:
+        message = exc.messages[0]
+        raise ValidationFailed(message, code="invalid_username", details={"username": [message]}) from exc
+    return username
+
+
+def _image_identity(url: str) -> str:
+    """What stays the same for one image across scrapes: the path, without the signed query."""
+    parts = urlsplit(url or "")
+    return parts.path if parts.scheme in ("http", "https") else (url or "")
+
+
+def _lock_profile(scraped: ScrapedProfile) -> tuple[Profile, bool]:
+    """The profile row for ``scraped``, locked, created if missing; (profile, created)."""
+    by_name = Profile.objects.select_for_update().filter(username=scraped.username).first()
+    if scraped.instagram_id:
+        by_id = Profile.objects.select_for_update().filter(instagram_id=scraped.instagram_id).first()
+        if by_id is not None and by_name is None:
+            # The account was renamed: the row follows its Instagram id.
+            by_id.username = scraped.username
+            by_id.save(update_fields=["username", "updated_at"])
+            return by_id, False
+        if by_id is not None and by_name is not None and by_id.pk != by_name.pk:
+            # Another row holds the id under its old name; the id moves to the current name.
+            Profile.objects.filter(pk=by_id.pk).update(instagram_id=None)
+    if by_name is not None:
+        return by_name, False
+    # ON CONFLICT DO NOTHING: a concurrent upsert may create the same row first.
+    Profile.objects.bulk_create(
+        [Profile(username=scraped.username, instagram_id=scraped.instagram_id or None)], ignore_conflicts=True
+    )
+    return Profile.objects.select_for_update().get(username=scraped.username), True
+
+
+def _update_profile(profile: Profile, scraped: ScrapedProfile, captured_at: datetime) -> None:
+    if scraped.partial:
+        # A posts export knows the owner's id and name only.
+        values = {"full_name": scraped.full_name or profile.full_name}
+    else:
+        values = {name: getattr(scraped, name) for name in _PROFILE_FIELDS}
+        if _image_identity(values["profile_pic_url"]) != _image_identity(profile.profile_pic_url):
+            values["cdn_avatar_url"] = ""
+    if scraped.instagram_id and not profile.instagram_id:
+        values["instagram_id"] = scraped.instagram_id
+    values["last_scraped_at"] = captured_at
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.save(update_fields=[*values, "updated_at"])
+
+
+def _upsert_posts(profile: Profile, scraped: ScrapedProfile, only_new: bool) -> tuple[int, int]:
+    if not scraped.posts:
+        return 0, 0
+    ids = [post.instagram_post_id for post in scraped.posts]
+    stored = Post.objects.filter(instagram_post_id__in=ids).values_list(
+        "instagram_post_id", "display_url", "cdn_thumbnail_url"
+    )
+    existing = {post_id: display_url for post_id, display_url, _ in stored}
+    thumbnails = {post_id: thumbnail for post_id, _, thumbnail in stored}
+    rows = []
+    for post in scraped.posts:
+        if only_new and post.instagram_post_id in existing:
+            continue
+        same_image = _image_identity(existing.get(post.instagram_post_id, "")) == _image_identity(post.display_url)
+        rows.append(
+            Post(
+                profile=profile,
+                instagram_post_id=post.instagram_post_id,
+                shortcode=post.shortcode,
+                url=post.url,
+                type=post.type,
+                caption=post.caption,
+                hashtags=post.hashtags,
+                mentions=post.mentions,
+                likes_count=post.likes_count,
+                comments_count=post.comments_count,
+                video_view_count=post.video_view_count,
+                is_pinned=post.is_pinned,
+                is_sponsored=post.is_sponsored,
+                posted_at=post.posted_at,
+                display_url=post.display_url,
+                cdn_thumbnail_url=thumbnails.get(post.instagram_post_id, "") if same_image else "",
+            )
+        )
+    Post.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["instagram_post_id"], update_fields=_POST_FIELDS
+    )
+    created = sum(1 for row in rows if row.instagram_post_id not in existing)
+    return created, len(rows) - created
+
+
+def _replace_related(profile: Profile, scraped: ScrapedProfile) -> int:
+    rows = [
+        RelatedProfile(
+            profile=profile,
+            username=related.username,
+            instagram_id=related.instagram_id,
+            full_name=related.full_name,
+            is_verified=related.is_verified,
+            is_private=related.is_private,
+            profile_pic_url=related.profile_pic_url,
+            position=position,
+        )
+        for position, related in enumerate(scraped.related)
+    ]
+    # The latest scrape's set replaces the previous one.
+    RelatedProfile.objects.filter(profile=profile).exclude(username__in=[row.username for row in rows]).delete()
+    if rows:
+        RelatedProfile.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["profile", "username"], update_fields=_RELATED_FIELDS
+        )
+    return len(rows)
+
+
+def _profile_upsert(*, scraped: ScrapedProfile, captured_at: datetime | None = None) -> UpsertResult:
+    captured_at = captured_at or timezone.now()
+    with transaction.atomic():
+        profile, created = _lock_profile(scraped)
+        # Older data than what is stored (an old export imported after a fresh scrape) only
+        # adds what is missing: its snapshot and posts not seen yet.
+        stale = profile.last_scraped_at is not None and captured_at < profile.last_scraped_at
+        if not stale:
+            _update_profile(profile, scraped, captured_at)
+        posts_created, posts_updated = _upsert_posts(profile, scraped, only_new=stale)
+        related = 0
+        if not stale and not scraped.partial:
+            related = _replace_related(profile, scraped)
+        snapshot_created = False
+        if not scraped.partial:
+            snapshot_created = not ProfileSnapshot.objects.filter(profile=profile, captured_at=captured_at).exists()
+            if snapshot_created:
+                ProfileSnapshot.objects.bulk_create(
+                    [
+                        ProfileSnapshot(
+                            profile=profile,
+                            followers_count=scraped.followers_count,
+                            following_count=scraped.following_count,
+                            posts_count=scraped.posts_count,
+                            captured_at=captured_at,
+                        )
+                    ],
+                    ignore_conflicts=True,
+                )
+    return UpsertResult(
+        profile=profile,
+        profile_created=created,
+        posts_created=posts_created,
+        posts_updated=posts_updated,
+        related=related,
+        snapshot_created=snapshot_created,
+    )
+
+
+def profile_upsert_from_scrape(*, scraped: ScrapedProfile, captured_at: datetime | None = None) -> Profile:
+    """Store one scrape: profile, posts, related profiles (latest set) and a snapshot.
+
+    ``captured_at`` (default: now) is the snapshot's time; the same scrape stored twice adds
+    nothing. Returns the profile.
+    """
+    return _profile_upsert(scraped=scraped, captured_at=captured_at).profile
+
+
+def profiles_import(*, scraped_profiles: list[ScrapedProfile], captured_at: datetime) -> ImportSummary:
+    """Upsert many profiles (an export), each in its own transaction, counting what changed."""
+    summary = ImportSummary()
+    for scraped in scraped_profiles:
+        summary.add(_profile_upsert(scraped=scraped, captured_at=captured_at))
+    return summary
+
+
+def profile_scrape(*, username: str) -> Profile:
+    """Fetch ``username`` from the configured provider and store it. Provider errors propagate."""
+    username = username_clean(username)
+    scraped = get_provider().fetch(username)
+    return profile_upsert_from_scrape(scraped=scraped)
+
+
+def provider_call_record(
+    *,
+    provider: str,
+    username: str,
+    call: CallInfo,
+    duration_ms: int,
+    error: ProviderError | None = None,
+) -> ProviderCall:
+    """Store one provider call. A call that reached the provider costs its configured price."""
+    price = settings.SCRAPER_COST_CENTS.get(provider, 0) if call.attempts else 0
+    status = ProviderCall.Status.OK if error is None else error.category
+    if status not in ProviderCall.Status.values:
+        status = ProviderCall.Status.PROVIDER_ERROR
+    with transaction.atomic():  # a savepoint when the caller is inside a transaction
+        return ProviderCall.objects.create(
+            provider=provider,
+            operation=call.operation,
+            username=(username or "")[:64],
+            status=status,
+            http_status=call.http_status if call.http_status is None else min(call.http_status, 32767),
+            attempts=min(call.attempts, 32767),
+            duration_ms=max(duration_ms, 0),
+            results_returned=call.results_returned,
+            cost_cents=Decimal(str(price)),
+            error_detail="" if error is None else str(error)[:2000],
+        )
