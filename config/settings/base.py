@@ -310,6 +310,8 @@ AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8
 AI_CATEGORY_TOP_K = env.int("AI_CATEGORY_TOP_K", default=0)  # 0: all categories (exact)
 AI_SENTIMENT_LANGUAGES = env.list("AI_SENTIMENT_LANGUAGES", default=[])  # empty: any language
 AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)
+# Category = (1 - w) x zero-shot probability + w x normalised keyword/hashtag evidence (README "AI engines").
+AI_CATEGORY_EVIDENCE_WEIGHT = env.float("AI_CATEGORY_EVIDENCE_WEIGHT", default=0.3)
 
 # --- Pipeline ---------------------------------------------------------------------------
 # Without a broker (eager tasks), run each pipeline in a background thread of the web

@@ -1,0 +1,201 @@
+"""Loading and batched inference of sequence-classification models (AI worker only).
+
+This module imports torch and transformers at import time, so only the transformer engine
+imports it, and only when the engine is built; the web process never does.
+
+Speed on CPU comes from doing less work, not from bigger batches: inputs are tokenized
+without padding, truncated to ``max_length``, sorted by length and cut into token-budgeted
+buckets, so each forward pass pads only to the longest row of rows of almost equal length.
+The results equal the per-input ``transformers.pipeline`` (same tokenization, same
+truncation, right padding masked out) to floating-point noise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+logger = logging.getLogger(__name__)
+
+# A tokenizer without a real limit reports this huge sentinel as model_max_length.
+_NO_LIMIT = 1_000_000
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    tokenizer: Any
+    model: Any
+    device: torch.device
+    id2label: dict[int, str]
+    max_length: int  # tokens per input after truncation: min(AI_MAX_TOKENS, the model's limit)
+    input_names: tuple[str, ...]
+    pad_id: int
+    forward_passes: int = field(default=0)  # counted for tests and the benchmark
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.id2label)
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """``preferred`` ("cpu", "cuda", "cuda:1") or CUDA when available, else the CPU."""
+    if preferred:
+        return torch.device(preferred)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def configure_threads(threads: int) -> None:
+    """``torch.set_num_threads(threads)`` when ``threads`` > 0 (0 keeps torch's default)."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+def model_limit(tokenizer: Any, config: Any) -> int:
+    """The longest input the model accepts, from the tokenizer or the position embeddings."""
+    limit = getattr(tokenizer, "model_max_length", None) or _NO_LIMIT
+    if limit < _NO_LIMIT:
+        return int(limit)
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:
+        return 512
+    # RoBERTa-style position ids start after the padding index.
+    if getattr(config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
+        return int(positions) - int(config.pad_token_id or 0) - 1
+    return int(positions)
+
+
+def load_model(model_id: str, *, max_tokens: int, device: torch.device, quantize: str = "") -> LoadedModel:
+    """Load a hub id or a local directory; fp16 on CUDA; dynamic int8 Linear layers on CPU.
+
+    Raises whatever transformers raises when the model cannot be loaded (missing path,
+    no network, bad config); the registry turns that into a fallback or a clear error.
+    """
+    source = str(Path(model_id).expanduser()) if Path(model_id).expanduser().is_dir() else model_id
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = AutoModelForSequenceClassification.from_pretrained(source)
+    model.eval()
+    if device.type == "cuda":
+        model = model.half().to(device)
+    elif quantize == "int8":
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    elif quantize:
+        raise ValueError(f"Unknown AI_QUANTIZE value {quantize!r} (expected '' or 'int8').")
+    limit = model_limit(tokenizer, model.config)
+    max_length = min(max_tokens, limit) if max_tokens > 0 else limit
+    if tokenizer.pad_token_id is None:
+        # What the zero-shot pipeline does for tokenizers without a padding token.
+        tokenizer.pad_token = tokenizer.eos_token
+    id2label = {int(i): str(label) for i, label in model.config.id2label.items()}
+    names = tuple(
+        name for name in tokenizer.model_input_names if name in {"input_ids", "attention_mask", "token_type_ids"}
+    )
+    return LoadedModel(
+        model_id=model_id,
+        tokenizer=tokenizer,
+        model=model,
+        device=device,
+        id2label=id2label,
+        max_length=max_length,
+        input_names=names or ("input_ids", "attention_mask"),
+        pad_id=int(tokenizer.pad_token_id),
+    )
+
+
+def encode_texts(lm: LoadedModel, texts: list[str]) -> list[dict[str, list[int]]]:
+    """Token ids of single texts, truncated as the text-classification pipeline with truncation=True."""
+    if not texts:
+        return []
+    enc = lm.tokenizer(texts, truncation=True, max_length=lm.max_length, padding=False)
+    return _rows(lm, enc, len(texts))
+
+
+def encode_pairs(lm: LoadedModel, premises: list[str], hypotheses: list[str]) -> list[dict[str, list[int]]]:
+    """Token ids of (premise, hypothesis) pairs, truncating only the premise like the zero-shot pipeline."""
+    if not premises:
+        return []
+    try:
+        enc = lm.tokenizer(premises, hypotheses, truncation="only_first", max_length=lm.max_length, padding=False)
+    except Exception as exc:
+        if "too short" not in str(exc):
+            raise
+        # The pipeline's own fallback when a hypothesis alone exceeds the limit.
+        enc = lm.tokenizer(premises, hypotheses, truncation=False, padding=False)
+    return _rows(lm, enc, len(premises))
+
+
+def _rows(lm: LoadedModel, enc: Any, count: int) -> list[dict[str, list[int]]]:
+    names = [name for name in lm.input_names if name in enc]
+    return [{name: enc[name][i] for name in names} for i in range(count)]
+
+
+def buckets(lengths: list[int], *, token_budget: int, max_rows: int) -> list[list[int]]:
+    """Indices sorted by length, cut so that rows x longest row stays within ``token_budget``."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending, so the row being added is the bucket's longest.
+        if current and ((len(current) + 1) * lengths[i] > token_budget or len(current) >= max_rows):
+            out.append(current)
+            current = []
+        current.append(i)
+    if current:
+        out.append(current)
+    return out
+
+
+def logits(lm: LoadedModel, rows: list[dict[str, list[int]]], *, token_budget: int, max_rows: int) -> np.ndarray:
+    """Float32 logits (len(rows), num_labels), one forward pass per length bucket."""
+    out = np.zeros((len(rows), lm.num_labels), dtype=np.float32)
+    if not rows:
+        return out
+    lengths = [len(row["input_ids"]) for row in rows]
+    for bucket in buckets(lengths, token_budget=token_budget, max_rows=max_rows):
+        try:
+            out[bucket] = _forward(lm, [rows[i] for i in bucket])
+        except ValueError:
+            if len(bucket) == 1:
+                raise
+            # BART needs the same number of </s> per row; a caption that spells out "</s>"
+            # breaks that, so run that bucket one row at a time like the pipeline does.
+            for i in bucket:
+                out[i] = _forward(lm, [rows[i]])[0]
+    return out
+
+
+def _forward(lm: LoadedModel, rows: list[dict[str, list[int]]]) -> np.ndarray:
+    width = max(len(row["input_ids"]) for row in rows)
+    batch: dict[str, torch.Tensor] = {}
+    for name in rows[0]:
+        pad = lm.pad_id if name == "input_ids" else 0
+        padded = [row[name] + [pad] * (width - len(row[name])) for row in rows]
+        batch[name] = torch.tensor(padded, dtype=torch.long, device=lm.device)
+    if "attention_mask" not in batch:
+        mask = [[1] * len(row["input_ids"]) + [0] * (width - len(row["input_ids"])) for row in rows]
+        batch["attention_mask"] = torch.tensor(mask, dtype=torch.long, device=lm.device)
+    with torch.inference_mode():
+        result = lm.model(**batch).logits
+    lm.forward_passes += 1
+    return result.float().cpu().numpy()
+
+
+def softmax(values: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float32, computed as transformers' pipelines do."""
+    shifted = np.exp(values - values.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def entailment_ids(id2label: dict[int, str]) -> tuple[int, int]:
+    """(entailment, contradiction) label ids, found as ZeroShotClassificationPipeline does."""
+    entail = next((i for i, label in id2label.items() if label.lower().startswith("entail")), -1)
+    if entail == -1:
+        raise ValueError("The category model's config has no 'entailment' label; it is not an NLI model.")
+    # The pipeline's rule (not a label lookup), so that one-candidate scores match it.
+    return entail, (-1 if entail == 0 else 0)

@@ -1,0 +1,133 @@
+"""Engine selection: AI_ENGINE, one instance per process, auto's fallback, the worker hook."""
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from analysis.engines import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry():
+    registry.reset_engines()
+    yield
+    registry.reset_engines()
+
+
+def test_importing_the_registry_and_using_rules_never_imports_torch():
+    code = (
+        "import sys, django; django.setup()\n"
+        "from analysis.engines.registry import get_engine\n"
+        "from analysis.engines.base import PostInput\n"
+        "engine = get_engine('rules'); engine.analyse([PostInput(key='a', caption='Great day')])\n"
+        "import config.urls\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers'})\n"
+        "assert not bad, bad\n"
+        "print(engine.name)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "rules"
+
+
+def test_rules_engine_is_built_once(settings):
+    settings.AI_ENGINE = "rules"
+    engine = registry.get_engine()
+    assert engine.name == "rules"
+    assert registry.get_engine() is engine
+    assert registry.get_engine("RULES") is engine
+
+
+def test_unknown_engine_name_is_refused():
+    with pytest.raises(registry.EngineUnavailable, match="Unknown AI_ENGINE"):
+        registry.get_engine("gpt")
+
+
+def test_auto_falls_back_to_rules_once_when_a_model_is_missing(settings, tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.AI_SENTIMENT_MODEL = str(tmp_path / "no-such-model")
+    settings.AI_ENGINE = "auto"
+    calls = []
+    real_build = registry._build_transformers
+
+    def counting_build():
+        calls.append(1)
+        return real_build()
+
+    monkeypatch.setattr(registry, "_build_transformers", counting_build)
+    with caplog.at_level(logging.WARNING, logger="analysis.engines.registry"):
+        engine = registry.get_engine()
+        assert registry.get_engine() is engine
+    assert engine.name == "rules"
+    assert len(calls) == 1  # no retry on every task
+    warnings = [r for r in caplog.records if "falling back to the rule-based engine" in r.getMessage()]
+    assert len(warnings) == 1 and "no-such-model" in warnings[0].getMessage()
+
+
+def test_transformers_raises_a_clear_error_when_a_model_is_missing(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.AI_CATEGORY_MODEL = str(tmp_path / "missing-nli")
+    with pytest.raises(registry.EngineUnavailable, match="could not be loaded"):
+        registry.get_engine("transformers")
+
+
+def test_auto_uses_the_transformer_engine_when_its_models_load(settings, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from tests.analysis.tiny_models import build_all
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paths = build_all(tmp_path)
+    settings.AI_SENTIMENT_MODEL = paths["sentiment"]
+    settings.AI_LANGUAGE_MODEL = paths["language"]
+    settings.AI_CATEGORY_MODEL = paths["category"]
+    settings.AI_ENGINE = "auto"
+    engine = registry.get_engine()
+    assert engine.name == "transformers"
+    assert registry.warm_up() is engine
+    from analysis.engines.base import PostInput
+
+    [result] = engine.analyse([PostInput(key="k", caption="Morning run by the sea")])
+    assert result.engine == "transformers" and paths["category"] in result.engine_version
+
+
+def test_worker_hook_loads_only_in_workers_of_the_ai_queue(monkeypatch):
+    def app(consume_from):
+        return SimpleNamespace(amqp=SimpleNamespace(queues=SimpleNamespace(consume_from=consume_from)))
+
+    assert registry.consumes_ai_queue(app({"ai": object()}))
+    assert registry.consumes_ai_queue(app(None))
+    assert not registry.consumes_ai_queue(app({"default": object(), "scrape": object()}))
+
+    import celery
+
+    warmed = []
+    monkeypatch.setattr(registry, "warm_up", lambda: warmed.append(1) or SimpleNamespace(version="v"))
+    monkeypatch.setattr(celery, "current_app", app({"default": object()}))
+    registry.on_worker_process_init()
+    assert warmed == []
+    monkeypatch.setattr(celery, "current_app", app({"ai": object()}))
+    registry.on_worker_process_init()
+    assert warmed == [1]
+
+
+def test_worker_hook_survives_a_failing_warm_up(monkeypatch, caplog):
+    import celery
+
+    def broken():
+        raise registry.EngineUnavailable("model gone")
+
+    monkeypatch.setattr(registry, "warm_up", broken)
+    monkeypatch.setattr(
+        celery, "current_app", SimpleNamespace(amqp=SimpleNamespace(queues=SimpleNamespace(consume_from=None)))
+    )
+    with caplog.at_level(logging.ERROR, logger="analysis.engines.registry"):
+        registry.on_worker_process_init()
+    assert "warm-up failed" in caplog.text

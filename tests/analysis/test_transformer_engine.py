@@ -1,0 +1,234 @@
+"""The transformer engine against transformers' own pipelines, with tiny locally built models.
+
+The models (RoBERTa sentiment, XLM-R language, BART NLI; random weights, tokenizers trained
+here) are saved in a temporary directory and loaded by path through the engine's real
+loading code, fully offline.
+"""
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from django.conf import settings
+
+from analysis.engines.base import FORMAT_VERSION, LANGUAGES, SENTIMENT_LABELS, PostInput
+from tests.analysis.tiny_models import apify_captions, build_all, real_texts
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from analysis.engines import hf_models  # noqa: E402
+from analysis.engines.transformer_engine import TransformersEngine, TransformersOptions, blend  # noqa: E402
+
+CATEGORIES = tuple(settings.AI_CATEGORIES)
+TEMPLATE = "This example is about {}."
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    # Tiny models gain nothing from threads, and on a busy machine spinning threads cost.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield build_all(tmp_path_factory.mktemp("tiny-models"))
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def pipelines(tiny_models):
+    return {
+        "sentiment": transformers.pipeline("text-classification", model=tiny_models["sentiment"]),
+        "language": transformers.pipeline("text-classification", model=tiny_models["language"]),
+        "category": transformers.pipeline("zero-shot-classification", model=tiny_models["category"]),
+    }
+
+
+def make_engine(tiny_models, **overrides):
+    options = {
+        "sentiment_model": tiny_models["sentiment"],
+        "language_model": tiny_models["language"],
+        "category_model": tiny_models["category"],
+        "categories": CATEGORIES,
+        "hypothesis_template": TEMPLATE,
+        "max_tokens": 0,  # the model's own limit, as the pipelines
+        "evidence_weight": 0.0,  # the zero-shot label alone, as the pipeline
+        "cache_seconds": 0,
+        "device": "cpu",
+    }
+    options.update(overrides)
+    return TransformersEngine(TransformersOptions(**options))
+
+
+@pytest.fixture(scope="session")
+def exact_engine(tiny_models):
+    return make_engine(tiny_models)
+
+
+@pytest.fixture(scope="session")
+def texts():
+    # Long real captions (truncated at the model's 128 tokens), tweets and 20 languages.
+    pool = real_texts(per_language=1, tweets=4, topics=2)
+    return apify_captions()[:4] + pool[:: max(1, len(pool) // 8)]
+
+
+def pipeline_view(pipes, text):
+    sentiment = pipes["sentiment"](text, truncation=True)[0]
+    language = pipes["language"](text, truncation=True)[0]
+    zero = pipes["category"](text, candidate_labels=list(CATEGORIES), hypothesis_template=TEMPLATE)
+    return sentiment, language, dict(zip(zero["labels"], zero["scores"], strict=True)), zero["labels"][0]
+
+
+def assert_same(result, pipes, text):
+    sentiment, language, zero, top = pipeline_view(pipes, text)
+    assert result.sentiment == sentiment["label"]
+    assert result.sentiment_confidence == pytest.approx(sentiment["score"], abs=1e-4)
+    assert result.language == language["label"]
+    assert result.language_confidence == pytest.approx(language["score"], abs=1e-4)
+    assert result.category == top
+    assert result.raw["zero_shot_label"] == top
+    for name, score in zero.items():
+        assert result.raw["zero_shot"][name] == pytest.approx(score, abs=1e-4)
+    assert result.category_confidence == pytest.approx(zero[top], abs=1e-4)
+
+
+def test_matches_pipelines_one_by_one(exact_engine, pipelines, texts):
+    for i, text in enumerate(texts[:6]):
+        [result] = exact_engine.analyse([PostInput(key=str(i), caption=text)])
+        assert result.key == str(i)
+        assert_same(result, pipelines, text)
+
+
+def test_matches_pipelines_in_one_batch(exact_engine, pipelines, texts):
+    before = exact_engine.category_model.forward_passes
+    results = exact_engine.analyse([PostInput(key=str(i), caption=t) for i, t in enumerate(texts)])
+    assert [r.key for r in results] == [str(i) for i in range(len(texts))]
+    for result, text in zip(results, texts, strict=True):
+        assert_same(result, pipelines, text)
+    # All (post, category) pairs go through a few length buckets, not one pass per pair.
+    passes = exact_engine.category_model.forward_passes - before
+    assert 1 <= passes < len(texts)
+
+
+def test_truncates_to_max_tokens_and_never_beyond_the_model(tiny_models):
+    engine = make_engine(tiny_models, max_tokens=16)
+    long_caption = apify_captions()[-1]
+    rows = hf_models.encode_pairs(engine.category_model, [long_caption], ["This example is about Food."])
+    assert len(rows[0]["input_ids"]) == 16
+    assert rows[0]["input_ids"][-1] == 2  # the hypothesis survives, only the caption is cut
+    assert make_engine(tiny_models, max_tokens=10_000).sentiment_model.max_length == 128
+
+
+def test_results_carry_engine_models_and_format_version(exact_engine, tiny_models):
+    [result] = exact_engine.analyse([PostInput(key="p", caption="Sunset run by the river")])
+    assert result.engine == "transformers"
+    for path in tiny_models.values():
+        assert path in result.engine_version
+        assert path in result.raw["models"].values()
+    assert f"f{FORMAT_VERSION}" in result.engine_version
+    assert result.raw["format_version"] == FORMAT_VERSION
+    assert result.sentiment in SENTIMENT_LABELS
+    assert result.language in (*LANGUAGES, "other")
+    assert result.category in CATEGORIES
+    assert -1 <= result.sentiment_score <= 1
+
+
+def test_dedupes_and_caches_by_caption(tiny_models):
+    engine = make_engine(tiny_models, cache_seconds=600)
+    posts = [PostInput(key="a", caption="Pasta night"), PostInput(key="b", caption="Pasta night")]
+    first = engine.analyse(posts)
+    assert first[0].raw == first[1].raw and [r.key for r in first] == ["a", "b"]
+    assert first[0].raw["category_candidates"] == len(CATEGORIES)
+    passes = engine.forward_passes
+    again = engine.analyse([PostInput(key="c", caption="Pasta night"), *posts])
+    assert engine.forward_passes == passes  # every result came from the cache
+    assert [r.key for r in again] == ["c", "a", "b"]
+    assert again[1].to_dict() == first[0].to_dict()
+    # Other hashtags are another input: computed again.
+    engine.analyse([PostInput(key="d", caption="Pasta night", hashtags=("food",))])
+    assert engine.forward_passes > passes
+
+
+def test_cache_errors_are_ignored(tiny_models, monkeypatch):
+    from django.core.cache import cache
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "get_many", broken)
+    monkeypatch.setattr(cache, "set_many", broken)
+    engine = make_engine(tiny_models, cache_seconds=600)
+    [result] = engine.analyse([PostInput(key="x", caption="Leg day at the gym")])
+    assert result.category in CATEGORIES
+
+
+def test_empty_caption_skips_the_models(exact_engine):
+    passes = exact_engine.forward_passes
+    with_tags, bare = exact_engine.analyse(
+        [PostInput(key="t", caption="  ", hashtags=("foodie", "pizza")), PostInput(key="e", caption="")]
+    )
+    assert exact_engine.forward_passes == passes
+    for result in (with_tags, bare):
+        assert result.raw["empty_caption"] is True
+        assert (result.sentiment, result.sentiment_confidence, result.language) == ("neutral", 0.0, "other")
+    assert (with_tags.category, with_tags.raw["category_source"]) == ("Food", "evidence")
+    assert with_tags.category_confidence > 0
+    assert (bare.category, bare.category_confidence, bare.raw["category_source"]) == ("Lifestyle", 0.0, "default")
+
+
+def test_top_k_limits_nli_to_the_categories_with_evidence(tiny_models):
+    engine = make_engine(tiny_models, top_k=3)
+    caption = "New recipe: homemade pizza dough and a quick pasta sauce #food #recipe"
+    tagged, plain = engine.analyse(
+        [PostInput(key="a", caption=caption, hashtags=("food", "recipe")), PostInput(key="b", caption="Hello there")]
+    )
+    assert tagged.raw["category_evidence"]["Food"] > 0
+    assert tagged.raw["category_candidates"] == 3 and "Food" in tagged.raw["zero_shot"]
+    assert sum(tagged.raw["zero_shot"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert plain.raw["category_candidates"] == len(CATEGORIES)  # no evidence: every category
+
+
+def test_evidence_blending_rule():
+    zero = {"Food": 0.2, "Travel": 0.5, "Tech": 0.3}
+    assert blend(zero, {}, 0.3) == zero
+    assert blend(zero, {"Food": 3.0}, 0.0) == zero
+    mixed = blend(zero, {"Food": 3.0, "Travel": 1.0}, 0.5)
+    assert mixed == pytest.approx({"Food": 0.475, "Travel": 0.375, "Tech": 0.15})
+
+
+def test_evidence_moves_the_category(tiny_models):
+    caption = "Homemade pizza night with the family #food #pizza #recipe"
+    post = PostInput(key="a", caption=caption, hashtags=("food", "pizza", "recipe"))
+    [zero_only] = make_engine(tiny_models).analyse([post])
+    [blended] = make_engine(tiny_models, evidence_weight=0.9).analyse([post])
+    assert blended.category == "Food"
+    assert blended.raw["zero_shot"] == pytest.approx(zero_only.raw["zero_shot"], abs=1e-6)
+    assert blended.raw["category_source"] == "zero_shot+evidence"
+
+
+def test_unsupported_sentiment_language_is_marked(tiny_models, exact_engine):
+    text = "Bonjour à tous"
+    [detected] = exact_engine.analyse([PostInput(key="a", caption=text)])
+    engine = make_engine(tiny_models, sentiment_languages=("xx",))
+    passes = engine.sentiment_model.forward_passes
+    [result] = engine.analyse([PostInput(key="a", caption=text)])
+    assert engine.sentiment_model.forward_passes == passes
+    assert (result.sentiment, result.sentiment_score, result.sentiment_confidence) == ("neutral", 0.0, 0.0)
+    assert result.raw["sentiment_supported"] is False
+    assert result.language == detected.language
+    supported = make_engine(tiny_models, sentiment_languages=(detected.language,))
+    assert supported.analyse([PostInput(key="a", caption=text)])[0].raw["sentiment_supported"] is True
+
+
+def test_int8_mode_quantises_linear_layers_and_runs(tiny_models, texts, exact_engine):
+    engine = make_engine(tiny_models, quantize="int8", max_tokens=64)
+    quantised = [m for m in engine.category_model.model.modules() if "quantized" in type(m).__module__]
+    assert quantised and not any(type(m) is torch.nn.Linear for m in engine.category_model.model.modules())
+    results = engine.analyse([PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:6])])
+    assert all(r.category in CATEGORIES and r.sentiment in SENTIMENT_LABELS for r in results)
+    assert engine.version != exact_engine.version  # never shares cached results with fp32
+
+
+def test_bad_quantize_value_is_refused(tiny_models):
+    with pytest.raises(ValueError, match="AI_QUANTIZE"):
+        make_engine(tiny_models, quantize="int4")
