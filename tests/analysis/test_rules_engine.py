@@ -46,6 +46,7 @@ def test_like_as_verb_keeps_its_valence(engine):
     assert "like" not in clean_for_sentiment("looks like rain").split()
     assert one(engine, "Feels like Monday again").sentiment_score == 0.0
     assert one(engine, "I like Mondays").sentiment_score > 0.3
+    assert one(engine, "I do not like Mondays").sentiment == "negative"
 
 
 def test_camel_case_hashtags_are_split_for_sentiment(engine):
@@ -89,6 +90,19 @@ def test_no_language_text_is_other(engine, caption):
     result = one(engine, caption)
     assert result.language == OTHER_LANGUAGE
     assert result.raw["language_reason"] == "too_short"
+
+
+def test_negation_stays_inside_its_sentence(engine):
+    # Plain VADER negates "worst" with the "not" of the previous sentence (compound +0.08).
+    result = one(engine, "Not happy. Worst day ever")
+    assert result.sentiment == "negative"
+    assert result.raw["vader_sentences"] == [-0.4585, -0.6249]
+
+
+def test_hashtag_only_captions_still_get_sentiment(engine):
+    assert one(engine, "#NotHappy #WorstDayEver").sentiment == "negative"
+    assert one(engine, "#blessed #happy 😍").sentiment == "positive"
+    assert one(engine, "#tbt #nyc").sentiment == "neutral"
 
 
 def test_language_outside_the_twenty_is_other(engine):

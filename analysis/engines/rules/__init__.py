@@ -8,6 +8,7 @@ process (``warm_up``) and shared by every engine instance.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from analysis.categories import DEFAULT_CATEGORY, category_evidence, pick_category
 from analysis.engines.base import FORMAT_VERSION, OTHER_LANGUAGE, PostInput, PostResult
@@ -33,12 +34,17 @@ def post_category_evidence(post: PostInput, categories: Sequence[str]) -> dict[s
     return category_evidence(post.caption, post.hashtags, categories)
 
 
-def _sentiment_supported(language: str, top3: list[list[object]]) -> bool:
+def _sentiment_supported(language: str, language_raw: dict[str, Any]) -> bool:
     if language in SENTIMENT_LANGUAGES:
         return True
-    # Short or unidentified text with English among langid's top guesses: VADER's
-    # lexicon still applies (most such captions are English with little text).
-    return language == OTHER_LANGUAGE and any(code == "en" for code, _ in top3)
+    if language != OTHER_LANGUAGE:
+        return False
+    # Too little text to identify (hashtags, emoji, a word or two): VADER's lexicon only
+    # matches English words ("#blessed", "#NotHappy") and emoji, so it cannot misread
+    # another language. Unidentified text with English among langid's guesses: likewise.
+    return language_raw.get("language_reason") == "too_short" or any(
+        code == "en" for code, _ in language_raw.get("langid_top3", [])
+    )
 
 
 class RulesEngine:
@@ -64,7 +70,7 @@ class RulesEngine:
     def _analyse_one(self, post: PostInput, version: str) -> PostResult:
         caption = post.caption or ""
         language, language_confidence, language_raw = identify_language(caption)
-        supported = _sentiment_supported(language, language_raw["langid_top3"])
+        supported = _sentiment_supported(language, language_raw)
         sentiment, score, sentiment_confidence, sentiment_raw = score_sentiment(caption, supported=supported)
         evidence = category_evidence(caption, post.hashtags, self.categories)
         category, category_confidence, from_evidence = pick_category(evidence, self.categories, self.default_category)

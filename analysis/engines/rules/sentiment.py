@@ -18,13 +18,18 @@ text, not by fitting any evaluation set:
    -> 0.44, or two mild words pass it). Negative words have no such phatic use, and public
    posts soften criticism (politeness: one mild negative word often carries the whole
    complaint), so the negative threshold stays at VADER's published -0.05.
-4. **Languages**: VADER's lexicon is English. For other languages only the emoji (which
+4. **Sentences**: VADER's negation looks back three words, across sentence ends ("Not
+   happy. Worst day ever" would negate "worst"). Each sentence (and each hashtag, a unit
+   of its own) is scored alone; their raw valence sums (recovered from the compounds by
+   inverting VADER's normalisation x / sqrt(x^2 + 15)) are added and normalised again.
+5. **Languages**: VADER's lexicon is English. For other languages only the emoji (which
    VADER maps to English descriptions) are scored; the result is marked
    ``sentiment_supported=False`` and its confidence is capped at 0.3.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from typing import Any
@@ -39,11 +44,15 @@ HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 RT_RE = re.compile(r"^\s*RT\b:?", re.IGNORECASE)
 CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 WORD_RE = re.compile(r"[\w']+")
+SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+|\s*\n\s*")
+VADER_ALPHA = 15.0  # VADER's normalisation constant
+MAX_UNIT_COMPOUND = 0.999  # keep the inverse finite
 
 # "like" is a verb after these ...
 _LIKE_VERB_BEFORE = frozenset(
     "i we you they u he she would i'd we'd you'd they'd really also totally dont don't didnt didn't "
-    "doesnt doesn't do does did to just still always actually definitely kinda who".split()
+    "doesnt doesn't do does did to just still always actually definitely kinda who not never "
+    "cant can't cannot wont won't wouldnt wouldn't will might may i'll we'll you'll".split()
 )
 # ... or before these.
 _LIKE_VERB_AFTER = frozenset("it it's this that them him her you me these those".split())
@@ -75,7 +84,8 @@ def vader_version() -> str:
 
 
 def _split_hashtag(match: re.Match[str]) -> str:
-    return CAMEL_RE.sub(" ", match.group(1)).replace("_", " ")
+    # A hashtag is a unit of its own: end the sentence before and after it.
+    return "\n" + CAMEL_RE.sub(" ", match.group(1)).replace("_", " ") + "\n"
 
 
 def _neutralise_like(text: str) -> str:
@@ -102,6 +112,20 @@ def clean_for_sentiment(text: str) -> str:
     text = MENTION_RE.sub(" ", text)
     text = HASHTAG_RE.sub(_split_hashtag, text)
     return _neutralise_like(text)
+
+
+def _raw_valence(compound: float) -> float:
+    c = max(-MAX_UNIT_COMPOUND, min(MAX_UNIT_COMPOUND, compound))
+    return c * math.sqrt(VADER_ALPHA) / math.sqrt(1 - c * c)
+
+
+def sentence_compound(text: str) -> tuple[float, list[float]]:
+    """VADER per sentence, raw valences added, normalised as VADER does."""
+    analyzer = get_analyzer()
+    units = [u for u in SENTENCE_END_RE.split(text) if u and u.strip()]
+    compounds = [float(analyzer.polarity_scores(u)["compound"]) for u in units]
+    total = sum(_raw_valence(c) for c in compounds)
+    return total / math.sqrt(total * total + VADER_ALPHA), compounds
 
 
 def emoji_only(text: str) -> str:
@@ -134,13 +158,15 @@ def score_sentiment(text: str, *, supported: bool = True) -> tuple[str, float, f
     analyzer = get_analyzer()
     cleaned = clean_for_sentiment(text) if supported else emoji_only(text)
     scores = analyzer.polarity_scores(cleaned) if cleaned.strip() else dict(_EMPTY_SCORES)
-    compound = float(scores["compound"])
+    compound, unit_compounds = sentence_compound(cleaned)
+    scores["compound"] = compound
     label = label_for(compound)
     confidence = confidence_for(compound, label)
     if not supported:
         confidence = round(min(confidence, UNSUPPORTED_CONFIDENCE_CAP), 4)
     raw = {
         "vader": {k: round(float(v), 4) for k, v in scores.items()},
+        "vader_sentences": [round(c, 4) for c in unit_compounds[:20]],
         "sentiment_supported": supported,
         "sentiment_input": "text" if supported else "emoji_only",
     }
