@@ -18,6 +18,10 @@ api_v1 = [
     path("credits/", include("credits.api.urls")),
 ]
 
+# Errors outside DRF views (unknown URL, unhandled exception) keep the API's error format.
+handler404 = "config.api.exceptions.handler404"
+handler500 = "config.api.exceptions.handler500"
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/health", health.health, name="health"),

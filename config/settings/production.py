@@ -1,16 +1,27 @@
 """Production settings: the base settings hardened. Refuses to start half-configured."""
 
+import copy
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY, env
+from .base import LOGGING, env
 
-if not SECRET_KEY or len(SECRET_KEY) < 50:
+# Read the variables themselves: the base settings' local fallbacks (the untracked
+# .secret_key file, the localhost host list) must never reach production.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set (50+ random characters) in production.")
-if not ALLOWED_HOSTS or env.str("DJANGO_ALLOWED_HOSTS", default="") == "":
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
 
+DJANGO_ENV = "production"
 DEBUG = False
+# JSON log lines for the log collector, whatever DJANGO_ENV says (LOG_FORMAT=text overrides).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = copy.deepcopy(LOGGING)
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # The health probes are called over plain HTTP by the orchestrator inside the network.
@@ -24,5 +35,5 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
