@@ -4,6 +4,7 @@ SQLite serialises whole-database writes and has no row locks, so these tests are
 there (the skip says so); ``make test`` runs them on PostgreSQL.
 """
 
+import itertools
 import random
 import threading
 from collections import defaultdict
@@ -23,7 +24,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor == "sqlite", reason="SQLITE: needs PostgreSQL row locks (run with DATABASE_URL=postgres://...)"
+        connection.vendor == "sqlite",
+        reason="SQLITE: needs PostgreSQL row locks (run with DATABASE_URL=postgres://...)",
     ),
 ]
 
@@ -63,7 +65,7 @@ def _assert_ledger(wallet: Wallet) -> list[CreditTransaction]:
     rows = list(CreditTransaction.objects.filter(wallet=wallet).order_by("id"))
     assert sum(r.amount for r in rows) == wallet.balance
     assert all(r.balance_after >= 0 for r in rows)
-    assert all(a.balance_after == b.balance_before for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a.balance_after == b.balance_before for a, b in itertools.pairwise(rows))
     return rows
 
 

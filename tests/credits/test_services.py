@@ -1,5 +1,6 @@
 """Credits services: spend order, refusals, idempotency, refunds, grants, adjustments, cycles."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -212,5 +213,17 @@ def test_ledger_explains_the_balance(user, staff_user, fund):
     wallet_adjust(wallet=wallet, amount=-20, reason="fix", actor=staff_user)
     rows = list(CreditTransaction.objects.filter(wallet=wallet).order_by("id"))
     assert sum(r.amount for r in rows) == wallet.balance == 500 - 3 * 25 + 25 - 20
-    assert all(a.balance_after == b.balance_before for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a.balance_after == b.balance_before for a, b in itertools.pairwise(rows))
     assert wallet.balance == wallet.lifetime_earned - wallet.lifetime_spent
+
+
+def test_free_uses_then_plan_quota_then_credits_in_one_spend(user, fund):
+    PricingRule.objects.filter(action_type="influencer_unlock").update(free_uses_per_month=2)
+    fund(user, 100)
+    outcome = spend(user, qty=9, key="big")
+    assert outcome.buckets == ["free"] * 2 + ["plan_quota"] * 5 + ["credits"] * 2
+    assert outcome.charged == 50
+    credits_refund(user=user, spend_idempotency_key="big", reason="failed", idempotency_key="r")
+    usage = QuotaUsage.objects.get(wallet__user=user, action_type="influencer_unlock")
+    assert (usage.free_used, usage.plan_used) == (0, 0)
+    assert Wallet.objects.get(user=user).balance == 100
