@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI) served by the app itself: no CDN, no extra server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,9 +112,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DATABASE_CONNECT_TIMEOUT", default=5
-    )
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once: the embedded default runs tasks in
     # threads beside the web server.
@@ -128,8 +128,11 @@ if REDIS_URL:
             "TIMEOUT": 300,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.25,
+                # Every command passes a circuit breaker (config/cache.py): a dead Redis
+                # costs nothing per request once the breaker is open.
+                "REDIS_CLIENT_CLASS": "config.cache.ResilientRedis",
+                "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=0.25),
                 # Redis is a cache, never a hard dependency: errors become cache misses.
                 "IGNORE_EXCEPTIONS": True,
             },
@@ -137,10 +140,23 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    DJANGO_REDIS_LOGGER = "config.cache"
+    # The breaker logs the outage once; a traceback per cache call would flood the logs.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cas"}}
+CACHE_BREAKER_THRESHOLD = env.int("CACHE_BREAKER_THRESHOLD", default=3)
+CACHE_BREAKER_RESET_SECONDS = env.float("CACHE_BREAKER_RESET_SECONDS", default=15.0)
+# Query and cache-hit counters on /metrics through django-prometheus's wrapping backends.
+# Off by default: /metrics then shows request metrics only, with no wrapper in the hot path.
+PROMETHEUS_DB_CACHE_METRICS = env.bool("PROMETHEUS_DB_CACHE_METRICS", default=False)
+if PROMETHEUS_DB_CACHE_METRICS:
+    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+        "django.db.backends.", "django_prometheus.db.backends."
+    )
+    CACHES["default"]["BACKEND"] = {
+        "django_redis.cache.RedisCache": "django_prometheus.cache.backends.redis.RedisCache",
+        "django.core.cache.backends.locmem.LocMemCache": "django_prometheus.cache.backends.locmem.LocMemCache",
+    }[CACHES["default"]["BACKEND"]]
 
 # --- Files ------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -217,8 +233,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Creator Analytics API",
-    "DESCRIPTION": "Look up Instagram creators, unlock AI-analysed reports with credits, "
-    "discover similar creators.",
+    "DESCRIPTION": "Look up Instagram creators, unlock AI-analysed reports with credits, discover similar creators.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -231,6 +246,9 @@ SPECTACULAR_SETTINGS = {
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+    # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
+    # cluttering `check --deploy`, which is kept for deployment safety only.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 USE_I18N = True
 USE_TZ = True
 
