@@ -201,6 +201,28 @@ def stems(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def _contained_index() -> tuple[dict[str, dict[str, float]], int]:
+    """Keywords of MIN_CONTAINED_KEYWORD+ letters -> {category: weight}, and the longest."""
+    index: dict[str, dict[str, float]] = {}
+    for category, (words, _) in _tables().items():
+        for term, weight in words.items():
+            if len(term) >= MIN_CONTAINED_KEYWORD:
+                index.setdefault(term, {})[category] = weight
+    return index, max((len(term) for term in index), default=0)
+
+
+def _contained_keywords(tag: str) -> dict[str, float]:
+    """Per category, the largest weight of a keyword found inside ``tag``."""
+    index, longest = _contained_index()
+    found: dict[str, float] = {}
+    for start in range(len(tag)):
+        for end in range(start + MIN_CONTAINED_KEYWORD, min(len(tag), start + longest) + 1):
+            for category, weight in index.get(tag[start:end], {}).items():
+                found[category] = max(found.get(category, 0.0), weight)
+    return found
+
+
+@lru_cache(maxsize=1)
 def _tables() -> dict[str, tuple[dict[str, float], dict[str, float]]]:
     """Per category: (single-word keyword -> weight, phrase -> weight), normalised."""
     tables: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
@@ -241,6 +263,7 @@ def category_evidence(
     token_forms = {min(forms, key=len): forms for forms in (stems(t) for t in set(WORD_RE.findall(body)))}
     padded_body = " " + " ".join(WORD_RE.findall(body)) + " "
     tag_forms = {tag: stems(tag) for tag in tags}
+    tag_contained = {tag: _contained_keywords(tag) for tag in tags}
 
     tables = _tables()
     scores: dict[str, float] = {}
@@ -267,10 +290,10 @@ def category_evidence(
         for tag in tags:
             if any(f in words for f in tag_forms[tag]):
                 continue
-            contained = [w for term, w in words.items() if len(term) >= MIN_CONTAINED_KEYWORD and term in tag]
+            contained = tag_contained[tag].get(name)
             if contained:
                 key = "#" + tag
-                matched[key] = max(matched.get(key, 0.0), HASHTAG_CONTAINS_WEIGHT * max(contained))
+                matched[key] = max(matched.get(key, 0.0), HASHTAG_CONTAINS_WEIGHT * contained)
         scores[name] = round(sum(matched.values()), 4)
     order = {name: i for i, name in enumerate(names)}
     return dict(sorted(scores.items(), key=lambda item: (-item[1], order[item[0]])))

@@ -18,6 +18,7 @@ guess is still right.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import threading
 from typing import Any
 
@@ -53,6 +54,7 @@ def get_identifier() -> Any:
     return _identifier
 
 
+@lru_cache(maxsize=1)
 def langid_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -30,6 +30,7 @@ text, not by fitting any evaluation set:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 import re
 import threading
 from typing import Any
@@ -57,7 +58,6 @@ _LIKE_VERB_BEFORE = frozenset(
 # ... or before these.
 _LIKE_VERB_AFTER = frozenset("it it's this that them him her you me these those".split())
 
-_EMPTY_SCORES = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
 _lock = threading.Lock()
 _analyzer: Any = None
 
@@ -74,6 +74,7 @@ def get_analyzer() -> Any:
     return _analyzer
 
 
+@lru_cache(maxsize=1)
 def vader_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -155,17 +156,14 @@ def confidence_for(compound: float, label: str) -> float:
 
 def score_sentiment(text: str, *, supported: bool = True) -> tuple[str, float, float, dict[str, Any]]:
     """(label, compound -1..1, confidence 0..1, raw VADER scores) for one caption."""
-    analyzer = get_analyzer()
     cleaned = clean_for_sentiment(text) if supported else emoji_only(text)
-    scores = analyzer.polarity_scores(cleaned) if cleaned.strip() else dict(_EMPTY_SCORES)
     compound, unit_compounds = sentence_compound(cleaned)
-    scores["compound"] = compound
     label = label_for(compound)
     confidence = confidence_for(compound, label)
     if not supported:
         confidence = round(min(confidence, UNSUPPORTED_CONFIDENCE_CAP), 4)
     raw = {
-        "vader": {k: round(float(v), 4) for k, v in scores.items()},
+        "vader_compound": round(compound, 4),
         "vader_sentences": [round(c, 4) for c in unit_compounds[:20]],
         "sentiment_supported": supported,
         "sentiment_input": "text" if supported else "emoji_only",
