@@ -184,7 +184,8 @@ def test_batch_order_keys_and_shape(engine):
         assert data["engine"] == "rules"
         assert data["engine_version"] == engine.version
         assert engine.version.startswith("rules:vader-") and engine.version.endswith(f":f{FORMAT_VERSION}")
-        assert {"vader_compound", "vader_sentences", "langid_top3", "category_evidence", "sentiment_supported"} <= set(data["raw"])
+        expected_raw = {"vader_compound", "vader_sentences", "langid_top3", "category_evidence", "sentiment_supported"}
+        assert expected_raw <= set(data["raw"])
         assert result.category in CATEGORIES
     assert results[1].sentiment == "neutral" and results[1].language == OTHER_LANGUAGE
     assert engine.analyse([]) == []

@@ -18,8 +18,8 @@ guess is still right.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import threading
+from functools import lru_cache
 from typing import Any
 
 from analysis.engines.base import LANGUAGES, OTHER_LANGUAGE

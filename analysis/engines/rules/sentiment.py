@@ -30,9 +30,9 @@ text, not by fitting any evaluation set:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 import re
 import threading
+from functools import lru_cache
 from typing import Any
 
 POSITIVE_THRESHOLD = 0.4
