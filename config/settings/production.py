@@ -22,6 +22,12 @@ DEBUG = False
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = copy.deepcopy(LOGGING)
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# Static files (admin, Swagger UI) served by the app itself from STATIC_ROOT (collectstatic
+# at image build): no CDN and no extra web server. Locally runserver serves them.
+MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # The health probes are called over plain HTTP by the orchestrator inside the network.
