@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from config.errors import ValidationFailed
@@ -257,11 +258,26 @@ def profile_upsert_from_scrape(*, scraped: ScrapedProfile, captured_at: datetime
     return _profile_upsert(scraped=scraped, captured_at=captured_at).profile
 
 
-def profiles_import(*, scraped_profiles: list[ScrapedProfile], captured_at: datetime) -> ImportSummary:
-    """Upsert many profiles (an export), each in its own transaction, counting what changed."""
-    summary = ImportSummary()
+def profiles_import(
+    *,
+    scraped_profiles: Iterable[ScrapedProfile],
+    captured_at: datetime,
+    summary: ImportSummary | None = None,
+    on_progress: Callable[[ScrapedProfile], None] | None = None,
+) -> ImportSummary:
+    """Upsert many profiles (an export), each in its own transaction, counting what changed.
+
+    A profile that the database refuses is reported in ``summary.errors`` and the rest go on.
+    """
+    summary = summary if summary is not None else ImportSummary()
     for scraped in scraped_profiles:
-        summary.add(_profile_upsert(scraped=scraped, captured_at=captured_at))
+        try:
+            summary.add(_profile_upsert(scraped=scraped, captured_at=captured_at))
+        except DatabaseError as exc:
+            logger.warning("import of @%s failed: %s", scraped.username, exc)
+            summary.errors.append(f"@{scraped.username}: {exc}")
+        if on_progress is not None:
+            on_progress(scraped)
     return summary
 
 
@@ -298,3 +314,78 @@ def provider_call_record(
             cost_cents=Decimal(str(price)),
             error_detail="" if error is None else str(error)[:2000],
         )
+
+
+# --- Pipeline writes: media URLs, AI results, aggregates ---------------------------------
+
+
+def profile_get_or_create(*, username: str) -> Profile:
+    """The profile row for ``username``; a bare row (not yet scraped) when it is new.
+
+    An unlock of a creator we have never seen needs a row to attach the access to; the
+    pipeline fills it. ``last_scraped_at`` stays empty until then, so it is not "known".
+    """
+    username = username_clean(username)
+    profile, _ = Profile.objects.get_or_create(username=username)
+    return profile
+
+
+def profile_media_urls_save(*, profile: Profile, avatar_url: str | None, thumbnails: dict[Any, str]) -> None:
+    """Store the CDN URLs of the avatar and of post thumbnails (post pk -> URL)."""
+    with transaction.atomic():
+        if avatar_url and profile.cdn_avatar_url != avatar_url:
+            profile.cdn_avatar_url = avatar_url
+            Profile.objects.filter(pk=profile.pk).update(cdn_avatar_url=avatar_url, updated_at=timezone.now())
+        posts = list(Post.objects.filter(pk__in=list(thumbnails)).only("pk", "cdn_thumbnail_url"))
+        changed = [post for post in posts if post.cdn_thumbnail_url != thumbnails[post.pk]]
+        for post in changed:
+            post.cdn_thumbnail_url = thumbnails[post.pk]
+            post.updated_at = timezone.now()
+        Post.objects.bulk_update(changed, ["cdn_thumbnail_url", "updated_at"])
+
+
+def posts_ai_results_save(*, results: dict[str, dict[str, Any]]) -> int:
+    """Store engine results on their posts (``result["key"]`` is the post pk as a string)."""
+    now = timezone.now()
+    posts = list(Post.objects.filter(pk__in=list(results)))
+    for post in posts:
+        result = results[str(post.pk)]
+        post.ai_content_category = result["category"]
+        post.ai_category_confidence = result["category_confidence"]
+        post.ai_sentiment = result["sentiment"]
+        post.ai_sentiment_score = max(-1.0, min(1.0, result["sentiment_score"]))
+        post.ai_sentiment_confidence = result["sentiment_confidence"]
+        post.ai_language_code = result["language"][:8]
+        post.ai_language_confidence = result["language_confidence"]
+        post.ai_analysis_raw = {
+            "engine": result["engine"],
+            "engine_version": result["engine_version"],
+            **(result.get("raw") or {}),
+        }
+        post.ai_analyzed_at = now
+        post.updated_at = now
+    Post.objects.bulk_update(
+        posts,
+        [
+            "ai_content_category", "ai_category_confidence", "ai_sentiment", "ai_sentiment_score",
+            "ai_sentiment_confidence", "ai_language_code", "ai_language_confidence", "ai_analysis_raw",
+            "ai_analyzed_at", "updated_at",
+        ],
+    )  # fmt: skip
+    return len(posts)
+
+
+def profile_ai_aggregate_save(*, profile: Profile, aggregate: Any, engine_version: str) -> None:
+    """Store the profile-level AI aggregates (``aggregate.profile_fields()``)."""
+    fields = {**aggregate.profile_fields(), "ai_engine": engine_version[:200]}
+    fields["ai_profile_analyzed_at"] = timezone.now() if aggregate.posts_analysed else None
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    Profile.objects.filter(pk=profile.pk).update(**fields, updated_at=timezone.now())
+
+
+def profile_pipeline_finished(*, profile: Profile) -> None:
+    """After a pipeline run: drop the cached report so the next read is fresh."""
+    from profiles.report import report_invalidate
+
+    report_invalidate(profile=profile)

@@ -1,5 +1,7 @@
 """factory_boy factories shared by the tests of every app."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -27,3 +29,33 @@ class StaffUserFactory(UserFactory):
     is_staff = True
     is_superuser = True
     role = "superadmin"
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "profiles.Profile"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"creator_{n}")
+    instagram_id = factory.Sequence(lambda n: str(900_000_000 + n))
+    full_name = factory.Faker("name")
+    biography = factory.Faker("sentence")
+    followers_count = 10_000
+    following_count = 300
+    posts_count = 120
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "profiles.Post"
+
+    profile = factory.SubFactory(ProfileFactory)
+    instagram_post_id = factory.Sequence(lambda n: str(3_000_000_000_000_000_000 + n))
+    shortcode = factory.Sequence(lambda n: f"C{n:010d}")
+    url = factory.LazyAttribute(lambda post: f"https://www.instagram.com/p/{post.shortcode}/")
+    type = "image"
+    caption = factory.Faker("sentence")
+    likes_count = 500
+    comments_count = 20
+    posted_at = factory.Faker("date_time_this_year", tzinfo=datetime.UTC)
+    display_url = factory.LazyAttribute(lambda post: f"https://images.example.com/{post.shortcode}.jpg")
