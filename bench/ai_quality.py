@@ -79,7 +79,8 @@ def make_engine(name: str, categories: Sequence[str] | None = None) -> Any:
         from analysis.engines.rules import RulesEngine
 
         return RulesEngine(categories)
-    from analysis.engines.registry import get_engine  # the transformer engine's loader
+    # Imported here: the registry (and through it torch) is only needed for this engine.
+    from analysis.engines.registry import get_engine
 
     return get_engine(name)
 
@@ -232,7 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ensure_django()
     from django.conf import settings
 
-    engine = make_engine(args.engine, settings.AI_CATEGORIES)
+    try:
+        engine = make_engine(args.engine, settings.AI_CATEGORIES)
+    except (ImportError, RuntimeError) as exc:  # registry missing, or EngineUnavailable (a RuntimeError)
+        print(f"engine {args.engine!r} is unavailable: {exc}", file=sys.stderr)
+        return 2
     print(f"engine: {engine.name} {engine.version}; data: {args.data}")
     metrics = evaluate(engine, args.data)
     print(
