@@ -117,6 +117,8 @@ class TransactionListView(OwnWalletMixin, generics.ListAPIView):
     filterset_class = TransactionFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return CreditTransaction.objects.none()
         return selectors.transaction_list(wallet=self.get_wallet())
 
     @extend_schema(tags=TAG, summary="The wallet's ledger (filters: kind, action_type, date_from, date_to)")
@@ -129,6 +131,8 @@ class TransactionSearchView(OwnWalletMixin, generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CreditTransaction.objects.none()
         q = (self.request.query_params.get("q") or "").strip()[:100]
         return selectors.transaction_list(wallet=self.get_wallet(), q=q or None)
 
@@ -207,7 +211,10 @@ class PricingView(OwnWalletMixin, APIView):
 
 
 class PricingDetailView(OwnWalletMixin, APIView):
-    @extend_schema(tags=TAG, responses=s.PricingRuleSerializer, summary="The price of one action")
+    @extend_schema(
+        tags=TAG, operation_id="credits_pricing_action_retrieve", responses=s.PricingRuleSerializer,
+        summary="The price of one action",
+    )  # fmt: skip
     def get(self, request: Request, action_type: str) -> Response:
         return Response(s.PricingRuleSerializer(selectors.pricing_rule_get(action_type=action_type)).data)
 

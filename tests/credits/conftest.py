@@ -8,11 +8,13 @@ from django.apps import apps
 from credits.services import credits_grant
 
 _seed = importlib.import_module("credits.migrations.0002_seed_plans_prices")
+_beat = importlib.import_module("credits.migrations.0003_beat_renew_cycles")
 
 
 def seed_prices() -> None:
-    """Run the data migration's seed again (idempotent ``update_or_create``)."""
+    """Run the data migrations again (idempotent ``update_or_create``)."""
     _seed.seed(apps, None)
+    _beat.schedule(apps, None)
 
 
 @pytest.fixture(autouse=True)
