@@ -31,6 +31,8 @@ class ImageHost:
     def __init__(self, port: int = 0):
         self.routes: dict[str, list[Reply]] = {}
         self.hits: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests served at the same time
         self._lock = threading.Lock()
         host = self
 
@@ -41,6 +43,15 @@ class ImageHost:
                     host.hits[path] += 1
                     replies = host.routes.get(path)
                     reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else Reply(status=404)
+                    host.in_flight += 1
+                    host.max_in_flight = max(host.max_in_flight, host.in_flight)
+                try:
+                    self._reply(reply)
+                finally:
+                    with host._lock:
+                        host.in_flight -= 1
+
+            def _reply(self, reply: Reply):
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:

@@ -140,6 +140,18 @@ def test_force_downloads_again_but_uploads_nothing_new(image_host, uploads):
     assert len(uploads) == 1
 
 
+def test_a_failed_forced_rerun_keeps_the_stored_rendition(image_host):
+    url = image_host.route("/kept.png", Reply(body=png_bytes(40, 40)), Reply(status=500, content_type="text/plain"))
+    ready = image_asset_store(source_url=url, kind="avatar")
+
+    again = image_asset_store(source_url=url, kind="avatar", force=True)
+
+    assert again.status == ImageAsset.Status.READY
+    assert (again.public_url, again.storage_key) == (ready.public_url, ready.storage_key)
+    assert again.last_error.startswith("transient:http_error") and again.attempts == 2
+    assert list(image_assets_failed()) == []
+
+
 def test_same_url_as_avatar_and_thumbnail_are_two_assets(image_host):
     url = image_host.route("/both.png", Reply(body=png_bytes(1000, 1000)))
 
@@ -310,7 +322,9 @@ def test_store_many_is_concurrent_and_deduplicated(image_host, settings):
     assets = image_assets_store_many(items=items, max_workers=8)
     elapsed = time.monotonic() - started
 
-    assert elapsed < 4.0
+    # One after another would take over 6.5 s; the bound is loose because CI machines are busy.
+    assert image_host.max_in_flight >= 4
+    assert elapsed < 5.0
     assert len(assets) == 14
     assert image_host.hits["/post0.png"] == 1
     ready = [a for a in assets.values() if a.status == ImageAsset.Status.READY]
