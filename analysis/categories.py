@@ -40,7 +40,7 @@ KEYWORDS: dict[str, str] = {
         concealer blush contour highlighter nails nail_art manicure pedicure hairstyle haircut hair:0.5
         hairstylist salon perfume fragrance serum moisturizer moisturiser glow lashes brows eyeshadow
         spa facial sunscreen beauty_routine mua
-        belleza maquillaje piel cuidado_de_la_piel unas perfume beaute maquillage soin_de_la_peau ongles
+        belleza maquillaje piel cuidado_de_la_piel perfume beaute maquillage soin_de_la_peau ongles
         parfum beleza maquiagem pele unhas cabelo schonheit hautpflege nagel parfum bellezza trucco
         pelle unghie capelli""",
     "Fitness": """fitness gym workout workouts training:0.5 exercise crossfit bodybuilding weightlifting
@@ -51,10 +51,10 @@ KEYWORDS: dict[str, str] = {
         academia treino exercicio malhar fitnessstudio krafttraining ubung palestra allenamento esercizio""",
     "Food": """food foodie recipe recipes cooking cook chef kitchen:0.5 restaurant restaurants dinner lunch
         breakfast brunch dessert desserts cake cakes pizza pasta burger burgers sushi tacos salad
-        bakery baking bread coffee tea wine cocktail cocktails delicious yummy tasty meal meals
+        bakery baking bread coffee cafe caffe tea wine cocktail cocktails delicious yummy tasty meal meals
         snack vegan vegetarian foodporn homemade dish dishes cuisine chocolate cheese steak bbq
-        grill grilled soup noodles ramen icecream ice_cream eat eating ate foodstagram
-        comida receta recetas cocina cocinar restaurante delicioso rico postre almuerzo cena desayuno
+        grill grilled soup noodles ramen icecream ice_cream eat eating foodstagram
+        comida receta recetas cocina cocinar restaurante delicioso rico postre almuerzo cena desayuno rico:0.5
         nourriture recette cuisine restaurant delicieux diner dejeuner gateau boulangerie
         comida receita receitas cozinha restaurante delicia gostoso sobremesa almoco jantar
         essen rezept kochen lecker fruhstuck mittagessen abendessen kuchen cibo ricetta ricette
@@ -67,8 +67,8 @@ KEYWORDS: dict[str, str] = {
         tourisme viagem viajar ferias praia turismo reise reisen urlaub strand viaggio viaggiare
         vacanze spiaggia turismo""",
     "Tech": """tech technology gadget gadgets smartphone iphone android laptop computer pc software
-        hardware app apps coding code:0.5 programming programmer developer startup:0.5 ai
-        artificial_intelligence machine_learning robot robotics data cloud cybersecurity internet
+        hardware app apps coding code:0.5 programming programmer developer startup:0.5 chatgpt openai
+        artificial_intelligence machine_learning robot robotics data:0.5 cloud cybersecurity internet
         apple:0.5 google microsoft samsung tesla:0.5 chip chips electronics innovation science
         scientific engineering engineer physics nasa space:0.5 crypto blockchain bitcoin
         tecnologia tecnologico ciencia programacion technologie science informatique tecnologia
@@ -77,14 +77,14 @@ KEYWORDS: dict[str, str] = {
         xbox playstation ps4 ps5 nintendo switch:0.5 steam twitch streamer fortnite minecraft
         pokemon zelda mario callofduty call_of_duty league_of_legends valorant overwatch gta
         fifa:0.5 rpg mmo console consoles speedrun dlc gameplay level_up
-        videojuego videojuegos jugador jeu_video jeux_video joueur jogo jogos videogame
+        videojuego videojuegos jugador jeu_video jeux_video joueur jogo:0.5 jogos:0.5 videogame
         videospiel videospiele spieler videogioco videogiochi""",
     "Music": """music musician song songs singer singing sing album albums concert concerts band bands
         guitar piano drums drummer bass:0.5 rapper rap hiphop hip_hop dj playlist spotify lyrics
         tour:0.5 gig festival:0.5 studio:0.5 track:0.5 single:0.5 record:0.5 orchestra jazz rock
         pop:0.5 edm melody beat:0.5 producer:0.5 live_music newmusic soundcloud vinyl choir
         musica cancion cantante concierto banda guitarra musique chanson chanteur concert
-        musica cancao cantor musik lied sanger konzert musica canzone cantante concerto""",
+        musica cancao cantor musik sanger konzert musica canzone cantante concerto""",
     "Art": """art artist artists artwork painting paintings painter drawing draw sketch sketchbook
         illustration illustrator sculpture gallery exhibition museum canvas watercolor watercolour
         acrylic oil_painting mural graffiti street_art digital_art contemporary_art craft crafts
@@ -106,9 +106,9 @@ KEYWORDS: dict[str, str] = {
     "Parenting": """parenting parent parents mom moms mum mommy mother motherhood dad dads daddy father
         fatherhood baby babies toddler toddlers kid kids child children newborn pregnancy pregnant
         maternity family:0.5 daughter breastfeeding homeschool momlife dadlife
-        bebe hijos hijo hija madre padre maternidad familia maman papa enfant enfants bebe
+        bebe:0.5 hijos hijo hija madre padre maternidad familia maman papa:0.5 enfant enfants
         maternite mae pai filho filha filhos maternidade mutter vater kinder baby eltern mamma
-        papa bambino bambini maternita""",
+        papa:0.5 bambino bambini maternita""",
     "Business": """business entrepreneur entrepreneurs entrepreneurship startup startups company companies
         ceo founder marketing sales brand:0.5 branding finance investing investment investor
         investors money:0.5 stock stocks market:0.5 economy economic revenue profit leadership
@@ -136,20 +136,20 @@ KEYWORDS: dict[str, str] = {
         yankees dodgers red_sox cubs mets packers cowboys patriots steelers eagles:0.5 chiefs 49ers
         arsenal chelsea liverpool man_united manchester_united man_city real_madrid barca juventus
         psg bayern messi ronaldo lebron neymar mbappe
-        deporte deportes futbol baloncesto partido equipo campeon sport football match equipe
+        deporte deportes futbol baloncesto partido:0.5 equipo campeon sport football match:0.5 equipe
         esporte esportes futebol jogo:0.5 sport fussball mannschaft spiel:0.5 sport
         calcio partita squadra""",
     "Automotive": """car cars auto automotive automobile vehicle vehicles truck trucks motorcycle motorbike
         bike:0.5 engine:0.5 horsepower supercar supercars sportscar racing:0.5 drift tuning
         porsche ferrari lamborghini bmw mercedes audi toyota honda ford tesla:0.5 jeep
-        carsofinstagram carporn dealership test_drive electric_vehicle ev:0.5
+        carsofinstagram carporn dealership test_drive electric_vehicle
         coche coches carro carros voiture voitures moto carro carros automovel auto autos
         fahrzeug motorrad macchina auto automobile""",
     "Pets": """pet pets dog dogs puppy puppies cat cats kitten kittens doggo pupper kitty vet veterinarian
         adopt adoption rescue:0.5 shelter:0.5 paw paws hamster rabbit bunny parrot fish:0.3
         aquarium horse horses petsofinstagram dogsofinstagram catsofinstagram
         perro perros gato gatos mascota mascotas chien chiens chiot
-        cachorro cachorros gato gatos hund hunde katze katzen haustier cane cani gatto gatti
+        cachorro cachorros gato gatos hund hunde katze katzen haustier cane:0.5 cani gatto gatti
         cucciolo""",
     "Health": """health healthy wellness nutrition diet dietitian nutritionist doctor doctors nurse
         hospital medicine medical mental_health therapy therapist anxiety depression sleep

@@ -151,6 +151,10 @@ def test_word_boundaries_are_respected():
     evidence = category_evidence("my cart and my heart", (), CATEGORIES)
     assert evidence["Automotive"] == 0.0
     assert evidence["Art"] == 0.0
+    # Accents are stripped, so keywords must not collide with common words of other
+    # languages: Portuguese "até" (until) is not "ate", "aí" (there) is not "AI".
+    assert sum(category_evidence("Até amanhã, tudo bem aí?", (), CATEGORIES).values()) == 0.0
+    assert category_evidence("Un café en el centro", (), ["Food"])["Food"] == 1.0
 
 
 def test_no_evidence_defaults_to_lifestyle_with_low_confidence(engine):
