@@ -1,4 +1,11 @@
+"""Health probes and metrics: fast, honest about each dependency, never throttled."""
+
+import time
+
 import pytest
+from django.db.utils import OperationalError
+
+from config import health
 
 
 @pytest.mark.django_db
@@ -9,3 +16,103 @@ def test_health_reports_every_check(anon_client):
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "cache", "broker", "storage"}
     assert response["X-Request-ID"]
+
+
+@pytest.fixture
+def migrations_unknown(monkeypatch):
+    # The ready probe caches "migrations applied" for the process; start each test cold.
+    monkeypatch.setattr(health, "_migrations_applied", False)
+
+
+@pytest.mark.django_db
+def test_health_is_fast(anon_client):
+    anon_client.get("/api/health")  # warm: first connection, thread pool
+    started = time.perf_counter()
+    for _ in range(10):
+        assert anon_client.get("/api/health").status_code == 200
+    assert (time.perf_counter() - started) / 10 < 0.05
+
+
+@pytest.mark.django_db
+def test_health_is_down_503_without_the_database(anon_client, monkeypatch):
+    def broken():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "_check_database", broken)
+    response = anon_client.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["checks"]["database"]["status"] == "error"
+    assert "OperationalError" in body["checks"]["database"]["detail"]
+
+
+@pytest.mark.django_db
+def test_a_hung_check_times_out_instead_of_slowing_health(anon_client, monkeypatch, settings):
+    settings.HEALTH_CHECK_TIMEOUT = 0.1
+    monkeypatch.setattr(health, "_check_broker", lambda: time.sleep(1) or "late")
+    started = time.perf_counter()
+    body = anon_client.get("/api/health").json()
+    assert time.perf_counter() - started < 0.5
+    assert body["status"] == "degraded"
+    assert body["checks"]["broker"]["status"] == "timeout"
+
+
+def test_live_needs_nothing(anon_client):
+    response = anon_client.get("/api/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_when_migrated_and_the_database_answers(anon_client, migrations_unknown):
+    response = anon_client.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+    assert health._migrations_applied is True  # later probes skip the migration graph
+
+
+@pytest.mark.django_db
+def test_not_ready_while_migrations_are_pending(anon_client, migrations_unknown, monkeypatch):
+    from django.db.migrations.executor import MigrationExecutor
+
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("accounts", "9999_future")])
+    response = anon_client.get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.json() == {"status": "migrations pending"}
+    assert health._migrations_applied is False
+
+
+@pytest.mark.django_db
+def test_not_ready_without_the_database(anon_client, monkeypatch):
+    def broken():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "_check_database", broken)
+    response = anon_client.get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.json()["status"].startswith("database unavailable")
+
+
+@pytest.mark.django_db
+def test_probes_are_public_and_never_throttled(anon_client, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "2/min"})
+    for _ in range(5):
+        assert anon_client.get("/api/health").status_code == 200
+        assert anon_client.get("/api/health/ready").status_code == 200
+    # The same anonymous client is throttled on an ordinary endpoint.
+    statuses = [anon_client.get("/api/schema/").status_code for _ in range(3)]
+    assert statuses[-1] == 429
+
+
+@pytest.mark.django_db
+def test_prometheus_metrics(anon_client):
+    anon_client.get("/api/health/live")
+    response = anon_client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "django_http_requests_total_by_method_total" in text
+    assert 'django_http_responses_total_by_status_total{status="200"}' in text
