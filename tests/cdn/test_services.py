@@ -28,6 +28,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cdn_settings")]
 KEY_RE = re.compile(r"^images/(?P<kind>avatar|thumbnail)/(?P<prefix>[0-9a-f]{2})/(?P<digest>[0-9a-f]{64})\.webp$")
 
 
+def ppm_bytes(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (9, 9, 9)).save(out, format="PPM")
+    return out.getvalue()
+
+
 def stored_bytes(settings, asset: ImageAsset) -> bytes:
     return (Path(settings.MEDIA_ROOT) / asset.storage_key).read_bytes()
 
@@ -236,8 +242,10 @@ def test_permanent_failures_are_not_retried_without_force(image_host):
         (Reply(body=png_bytes(300, 300)[:200], content_type="image/png"), "not_an_image"),
         (Reply(status=404, content_type="text/plain"), "http_error"),
         (Reply(body=bomb_png(100_000, 100_000)), "decompression_bomb"),
+        # Pillow decodes PPM fine, but only the formats image hosts serve are parsed.
+        (Reply(body=ppm_bytes(20, 20), content_type="image/x-portable-pixmap"), "not_an_image"),
     ],
-    ids=["garbage", "truncated", "404", "bomb"],
+    ids=["garbage", "truncated", "404", "bomb", "ppm"],
 )
 def test_permanent_failures(image_host, settings, reply, code, uploads):
     url = image_host.route("/bad", reply)
