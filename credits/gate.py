@@ -34,7 +34,10 @@ The idempotency key is the request's ``Idempotency-Key`` header (namespaced per 
 derived from (action, reference, billing cycle): a retried or doubled unlock within a cycle
 is charged once. ``reference`` and ``quantity`` may be callables of
 ``(request, *args, **kwargs)``; ``quantity`` may also be an int. Refusals by the gate are not
-recorded under the key, so a client may retry after topping up.
+recorded under the key, so a client may retry after topping up. Because the derived key is
+per billing cycle, a view whose paid effect can lapse within a cycle (30-day access in a
+31-day cycle) should also pass the lapse in ``reference`` (e.g. ``profile:<id>:<expiry>``)
+if the repeat must be charged again.
 """
 
 from __future__ import annotations
@@ -145,5 +148,5 @@ def wallet_balance_now(wallet: Any) -> int:
 
 
 def _attach(response: Any, **credits: Any) -> None:
-    if isinstance(response.data, dict):
+    if isinstance(getattr(response, "data", None), dict):
         response.data["credits"] = credits

@@ -126,7 +126,7 @@ class Quote:
         }
 
 
-def _validate_quantity(quantity: int) -> None:
+def validate_quantity(quantity: int) -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise InvalidAmount("quantity must be a positive integer.", details={"quantity": quantity})
 
@@ -141,7 +141,7 @@ def credits_quote_many(*, user: Any, items: Iterable[tuple[str, int]]) -> list[Q
     quotes: list[Quote] = []
     remaining_balance = balance
     for action_type, quantity in items:
-        _validate_quantity(quantity)
+        validate_quantity(quantity)
         rule = pricing_rule_get(action_type=action_type)
         allowance = allowance_for(wallet=wallet, plan=plan, rule=rule, cycle_start=cycle_start)
         free_taken, plan_taken = taken.get(action_type, (0, 0))

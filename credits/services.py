@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +30,13 @@ from credits.selectors import (
     BUCKET_CREDITS,
     BUCKET_FREE,
     BUCKET_PLAN,
-    _validate_quantity,
     allowance_for,
     balance_cache_key,
     credits_quote,
     plan_free,
     pricing_rule_get,
     split_units,
+    validate_quantity,
 )
 
 __all__ = [
@@ -57,7 +57,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SpendOutcome:
-    """What a spend did: ``buckets[i]`` paid unit ``i``; ``charged`` credits left the wallet."""
+    """What a spend did: ``buckets[i]`` paid unit ``i``; ``charged`` credits left the wallet.
+
+    Every successful spend has a ledger row (``transaction_id``), also when quota or free
+    uses paid for it (an amount of 0): the row is what explains the use.
+    """
 
     action_type: str
     quantity: int
@@ -67,7 +71,6 @@ class SpendOutcome:
     transaction_id: int | None
     replayed: bool = False
     reference: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -201,7 +204,7 @@ def credits_spend(
     the refusal is recorded under the key and replayed as is. ``UnknownAction`` (404) for
     an unknown or inactive action.
     """
-    _validate_quantity(quantity)
+    validate_quantity(quantity)
     key = _check_key(idempotency_key)
     rule = pricing_rule_get(action_type=action_type)
     refusal: dict[str, Any] | None = None
