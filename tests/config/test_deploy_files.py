@@ -82,7 +82,12 @@ def test_docker_compose_config_parses_and_wires_the_services():
 def test_compose_has_no_default_credentials(missing):
     env = clean_env(**{k: v for k, v in REQUIRED.items() if k != missing})
     result = subprocess.run(
-        ["docker", "compose", "--env-file", os.devnull, "config", "-q"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+        ["docker", "compose", "--env-file", os.devnull, "config", "-q"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert missing in result.stderr
