@@ -178,14 +178,16 @@ class TransformersEngine:
             result_fingerprint(caption=p.caption or "", hashtags=tuple(p.hashtags), engine_version=self._version)
             for p in posts
         ]
-        found = cached_results(list(dict.fromkeys(fingerprints)))
+        use_cache = self.options.cache_seconds > 0  # 0 disables the cache (benchmarks)
+        found = cached_results(list(dict.fromkeys(fingerprints))) if use_cache else {}
         work: dict[str, _Work] = {}
         for post, fp in zip(posts, fingerprints, strict=True):
             if fp not in found and fp not in work:
                 work[fp] = _Work(post=post, fingerprint=fp)
         if work:
             computed = self._compute(list(work.values()))
-            store_results(computed, timeout=self.options.cache_seconds)
+            if use_cache:
+                store_results(computed, timeout=self.options.cache_seconds)
             found.update(computed)
         return [PostResult(key=post.key, **found[fp]) for post, fp in zip(posts, fingerprints, strict=True)]
 

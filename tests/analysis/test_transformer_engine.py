@@ -232,3 +232,35 @@ def test_int8_mode_quantises_linear_layers_and_runs(tiny_models, texts, exact_en
 def test_bad_quantize_value_is_refused(tiny_models):
     with pytest.raises(ValueError, match="AI_QUANTIZE"):
         make_engine(tiny_models, quantize="int4")
+
+
+@pytest.mark.django_db
+def test_pipeline_end_to_end_with_the_transformer_engine(
+    tiny_models, pipeline_settings, django_capture_on_commit_callbacks
+):
+    from analysis import services
+    from analysis.engines import registry
+    from analysis.models import AnalysisJob
+    from profiles.models import Profile
+
+    pipeline_settings.AI_ENGINE = "transformers"
+    pipeline_settings.AI_SENTIMENT_MODEL = tiny_models["sentiment"]
+    pipeline_settings.AI_LANGUAGE_MODEL = tiny_models["language"]
+    pipeline_settings.AI_CATEGORY_MODEL = tiny_models["category"]
+    registry.reset_engines()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = services.job_start(username="humansofny")
+    finally:
+        registry.reset_engines()
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.COMPLETED, (job.error_category, job.error_detail)
+    profile = Profile.objects.get(username="humansofny")
+    assert profile.posts.count() == 12
+    assert profile.ai_engine.startswith("transformers:")
+    for post in profile.posts.all():
+        assert post.ai_analysis_raw["engine"] == "transformers"
+        assert post.ai_analysis_raw["models"]["category"] == tiny_models["category"]
+        assert post.ai_sentiment in SENTIMENT_LABELS and post.ai_content_category in CATEGORIES
+        assert post.ai_analysis_raw["category_candidates"] == len(CATEGORIES)
+    assert abs(sum(profile.ai_content_distribution.values()) - 1) < 1e-3
