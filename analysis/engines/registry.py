@@ -7,7 +7,9 @@ process (which only ever builds the rules engine, or none) never loads them.
 ``auto`` builds the transformer engine and, if any of its models cannot be loaded, logs
 the reason once and keeps the rule-based engine for the life of the process — a worker
 without the models degrades instead of crash-looping. ``transformers`` raises
-``EngineUnavailable`` with the reason instead.
+``EngineUnavailable`` with the reason instead. With eager tasks (no broker: the pipeline
+runs inside the web process) ``auto`` means the rule-based engine, so that the web process
+never loads torch; ``AI_ENGINE=transformers`` forces the models there.
 """
 
 from __future__ import annotations
@@ -47,11 +49,21 @@ def _build_transformers() -> Engine:
         raise EngineUnavailable(f"The transformer engine's models could not be loaded: {exc!r}") from exc
 
 
+def _runs_in_web_process() -> bool:
+    from django.conf import settings
+
+    # Without a broker, tasks run eagerly inside the web process, which must not load torch.
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
 def _build(name: str) -> Engine:
     if name == "rules":
         return _build_rules()
     if name == "transformers":
         return _build_transformers()
+    if _runs_in_web_process():
+        logger.info("AI_ENGINE=auto with eager tasks (no broker): using the rule-based engine in this process.")
+        return _build_rules()
     try:
         return _build_transformers()
     except EngineUnavailable as exc:

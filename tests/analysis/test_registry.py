@@ -51,8 +51,16 @@ def test_unknown_engine_name_is_refused():
         registry.get_engine("gpt")
 
 
+def test_auto_is_rules_when_tasks_run_eagerly_in_the_web_process(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.AI_ENGINE = "auto"
+    monkeypatch.setattr(registry, "_build_transformers", lambda: pytest.fail("must not load models"))
+    assert registry.get_engine().name == "rules"
+
+
 def test_auto_falls_back_to_rules_once_when_a_model_is_missing(settings, tmp_path, caplog, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # an AI worker with a broker
     settings.AI_SENTIMENT_MODEL = str(tmp_path / "no-such-model")
     settings.AI_ENGINE = "auto"
     calls = []
@@ -89,6 +97,7 @@ def test_auto_uses_the_transformer_engine_when_its_models_load(settings, tmp_pat
     settings.AI_LANGUAGE_MODEL = paths["language"]
     settings.AI_CATEGORY_MODEL = paths["category"]
     settings.AI_ENGINE = "auto"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     engine = registry.get_engine()
     assert engine.name == "transformers"
     assert registry.warm_up() is engine
