@@ -16,7 +16,7 @@ TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/creator_an
 TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/15,)
 PYTEST_ARGS ?= --reuse-db
 
-.PHONY: run test bench lint worker beat install migrate seed shell clean
+.PHONY: run test bench lint worker worker-ai beat install migrate seed shell clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
