@@ -119,10 +119,12 @@ class ApifyProvider:
                     json=self._payload(username),
                     timeout=self.timeout,
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # The URL carries the token: only the exception's type goes into messages.
                 last_error = TransientProviderError(f"Apify unreachable: {type(exc).__name__}", username=username)
                 continue
+            except requests.RequestException as exc:
+                raise ProviderError(f"Apify request failed: {type(exc).__name__}", username=username) from exc
             call.http_status = response.status_code
             if response.status_code in _RETRY_STATUSES:
                 error_class = RateLimited if response.status_code == 429 else TransientProviderError

@@ -33,6 +33,10 @@ class RecordedProvider:
         except ProviderError as exc:
             error = exc
             raise
+        except Exception as exc:
+            # Recorded as a provider error (never as "ok"), then re-raised unchanged.
+            error = ProviderError(f"{type(exc).__name__}: {exc}", username=username)
+            raise
         finally:
             try:
                 provider_call_record(

@@ -143,3 +143,19 @@ def test_unknown_provider_setting(settings):
     settings.SCRAPER_PROVIDER = "nope"
     with pytest.raises(ImproperlyConfigured):
         get_provider()
+
+
+@pytest.mark.django_db
+def test_unexpected_errors_are_recorded_as_errors():
+    from profiles.providers.recording import RecordedProvider
+
+    class Broken:
+        name = "dataset"
+
+        def fetch(self, username, *, call=None):
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        RecordedProvider(Broken()).fetch("humansofny")
+    call = ProviderCall.objects.get()
+    assert call.status == "provider_error" and "disk on fire" in call.error_detail
