@@ -1,5 +1,6 @@
 """Redis configured but unavailable: requests still succeed, health says "degraded", fast."""
 
+import copy
 import socket
 import threading
 import time
@@ -10,22 +11,19 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from config.cache import breaker
+from tests.config.subprocess_settings import load_settings
 
 
-def _redis_caches(port: int) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "REDIS_CLIENT_CLASS": "config.cache.ResilientRedis",
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.25,
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
+@pytest.fixture(scope="module")
+def base_redis_caches() -> dict:
+    """CACHES exactly as config/settings/base.py builds them when REDIS_URL is set."""
+    return load_settings(["CACHES"], REDIS_URL="redis://127.0.0.1:1/0")["CACHES"]
+
+
+def _redis_caches(base: dict, port: int) -> dict:
+    caches = copy.deepcopy(base)
+    caches["default"]["LOCATION"] = f"redis://127.0.0.1:{port}/0"
+    return caches
 
 
 def _closed_port() -> int:
@@ -43,14 +41,14 @@ def _fresh_breaker() -> Iterator[None]:
 
 
 @pytest.fixture
-def redis_down() -> Iterator[None]:
+def redis_down(base_redis_caches) -> Iterator[None]:
     # override_settings(CACHES=...) makes Django drop its cache connections (setting_changed).
-    with override_settings(CACHES=_redis_caches(_closed_port()), DJANGO_REDIS_IGNORE_EXCEPTIONS=True):
+    with override_settings(CACHES=_redis_caches(base_redis_caches, _closed_port())):
         yield
 
 
 @pytest.fixture
-def redis_hung() -> Iterator[None]:
+def redis_hung(base_redis_caches) -> Iterator[None]:
     """A server that accepts connections and never answers: every call waits for its timeout."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -69,7 +67,7 @@ def redis_hung() -> Iterator[None]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        with override_settings(CACHES=_redis_caches(server.getsockname()[1])):
+        with override_settings(CACHES=_redis_caches(base_redis_caches, server.getsockname()[1])):
             yield
     finally:
         stop.set()
