@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from profiles.providers.base import ProfileNotFound, ProfilePrivate
 from profiles.providers.normalize import (
@@ -210,3 +212,29 @@ def test_relative_image_paths_resolve_to_file_uris(tmp_path, real_export):
     assert profile_from_details(item).profile_pic_url == item["profilePicUrl"]
     item["profilePicUrl"] = "images/avatar-small.jpg"
     assert profile_from_details(item).profile_pic_url == ""
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+_keys = st.sampled_from(
+    ["username", "id", "fullName", "followersCount", "latestPosts", "relatedProfiles", "externalUrls", "verified"]
+)
+_post_keys = st.sampled_from(
+    ["id", "shortCode", "type", "hashtags", "mentions", "likesCount", "timestamp", "childPosts"]
+)
+
+
+@given(
+    item=st.dictionaries(_keys, _json, max_size=8),
+    posts=st.lists(st.dictionaries(_post_keys, _json, max_size=8), max_size=3),
+)
+@settings(max_examples=150, deadline=None)
+def test_arbitrary_items_never_crash(item, posts):
+    item = {**item, "username": "someone", "latestPosts": posts}
+    profile = profile_from_details(item)
+    assert profile.username == "someone"
+    assert all(p.likes_count >= 0 and p.comments_count >= 0 for p in profile.posts)
+    assert all(p.posted_at is None or p.posted_at.tzinfo is not None for p in profile.posts)

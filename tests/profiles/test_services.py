@@ -242,3 +242,10 @@ def test_provider_call_record(settings):
     assert refused.status == "unavailable" and refused.cost_cents == 0
     unknown = provider_call_record(provider="other", username="a", call=CallInfo(attempts=1), duration_ms=1)
     assert unknown.cost_cents == 0
+
+
+def test_upsert_is_a_handful_of_queries(scraped, django_assert_max_num_queries):
+    profile_upsert_from_scrape(scraped=scraped, captured_at=T0)
+    # Bulk upserts: the query count does not grow with 12 posts and 80 related profiles.
+    with django_assert_max_num_queries(14):
+        profile_upsert_from_scrape(scraped=scraped, captured_at=T0 + timedelta(hours=1))
