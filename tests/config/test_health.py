@@ -47,7 +47,37 @@ def test_health_is_down_503_without_the_database(anon_client, monkeypatch):
     assert "OperationalError" in body["checks"]["database"]["detail"]
 
 
+@pytest.fixture
+def drain_checks():
+    yield
+    # A check left sleeping by a test must not answer for the next test's probe.
+    for future in list(health._in_flight.values()):
+        future.result()
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("drain_checks")
+def test_repeated_probes_of_a_hung_dependency_do_not_pile_up(anon_client, monkeypatch, settings):
+    settings.HEALTH_CHECK_TIMEOUT = 0.1
+    calls = []
+
+    def hung_broker():
+        calls.append(1)
+        time.sleep(1)
+        return "late"
+
+    monkeypatch.setattr(health, "_check_broker", hung_broker)
+    started = time.perf_counter()
+    bodies = [anon_client.get("/api/health").json() for _ in range(8)]
+    assert time.perf_counter() - started < 8 * 0.2
+    assert len(calls) == 1  # later probes waited on the check already running
+    assert all(b["checks"]["broker"]["status"] == "timeout" for b in bodies)
+    # The other checks still get a thread of the pool: it is not filled with hung ones.
+    assert all(b["checks"]["cache"]["status"] == "ok" for b in bodies)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("drain_checks")
 def test_a_hung_check_times_out_instead_of_slowing_health(anon_client, monkeypatch, settings):
     settings.HEALTH_CHECK_TIMEOUT = 0.1
     monkeypatch.setattr(health, "_check_broker", lambda: time.sleep(1) or "late")
