@@ -138,7 +138,8 @@ def _update_profile(profile: Profile, scraped: ScrapedProfile, captured_at: date
         values = {name: getattr(scraped, name) for name in _PROFILE_FIELDS}
         if _image_identity(values["profile_pic_url"]) != _image_identity(profile.profile_pic_url):
             values["cdn_avatar_url"] = ""
-    if scraped.instagram_id and not profile.instagram_id:
+    if scraped.instagram_id and scraped.instagram_id != profile.instagram_id:
+        # _lock_profile has freed the id if another row held it.
         values["instagram_id"] = scraped.instagram_id
     values["last_scraped_at"] = captured_at
     for name, value in values.items():
