@@ -63,6 +63,7 @@ from bench._util import (
 USERNAME = "humansofny"
 REPORT_PATH = f"/api/v1/search/creator/{USERNAME}"
 BARE_PATH = "/bench/bare"
+DRF_PATH = "/bench/drf"
 PG_DATABASE = "bench_creator_analytics"
 TARGET_RPS_RATIO = 0.5
 TARGET_P99_MS = 20.0
@@ -249,8 +250,8 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         generator = "wrk" if args.generator == "wrk" else f"python ({min(2, args.clients)} processes of threads)"
         timing = f"warm-up {args.warmup:.0f} s, run {args.duration:.0f} s"
         print(f"load: {generator}, {args.clients} clients (keep-alive), {timing}")
-        targets = (("bare", BARE_PATH, []), ("report", REPORT_PATH, tokens))
-        rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "report": []}
+        targets = (("bare", BARE_PATH, []), ("drf", DRF_PATH, tokens), ("report", REPORT_PATH, tokens))
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in targets}
         for number in range(args.rounds):
             # Interleaved rounds: a change in the machine's load hits both targets alike.
             print(f"  round {number + 1} of {args.rounds}")
@@ -262,7 +263,7 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         runs = {name: combine_rounds(found) for name, found in rounds.items()}
         if args.rounds > 1:
             print(f"  median of {args.rounds} rounds")
-            for name in ("bare", "report"):
+            for name in runs:
                 _print_run(name, runs[name])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -272,7 +273,7 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             os.killpg(server.pid, signal.SIGKILL)
         if redis_url:
             _redis_cleanup(redis_url, prefix)
-    bare, report = runs["bare"], runs["report"]
+    bare, drf, report = runs["bare"], runs["drf"], runs["report"]
     figures = {
         "generator": args.generator,
         "workers": args.workers,
@@ -285,13 +286,16 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "report_bytes": seeded["report_bytes"],
         "cached_queries": seeded["cached_queries"],
         "bare": bare,
+        "drf": drf,
         "report": report,
+        "drf_rps_ratio": ratio(drf["rps"], bare["rps"]),
+        "report_to_drf_rps_ratio": ratio(report["rps"], drf["rps"]),
         "rps_ratio": ratio(report["rps"], bare["rps"]),
         "p50_ratio": ratio(report["p50_ms"], bare["p50_ms"]),
     }
     figures["pass_rps_ratio"] = figures["rps_ratio"] >= TARGET_RPS_RATIO
     figures["pass_p99"] = report["p99_ms"] < TARGET_P99_MS
-    figures["errors"] = bare["errors"] + report["errors"]
+    figures["errors"] = bare["errors"] + drf["errors"] + report["errors"]
     return figures
 
 
@@ -332,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         f"report p99 {fmt(figures['report']['p99_ms'])} ms (target < {TARGET_P99_MS:.0f} ms: "
         f"{'PASS' if figures['pass_p99'] else 'MISS'}); server-side p50 {fmt(figures['report']['server_p50_ms'])} ms, "
         f"p99 {fmt(figures['report']['server_p99_ms'])} ms; queries per cached request {figures['cached_queries']}"
+    )
+    print(
+        f"baseline DRF + JWT view (/bench/drf): req/s ratio to bare {fmt(figures['drf_rps_ratio'], 3)}; "
+        f"report/drf req/s ratio {fmt(figures['report_to_drf_rps_ratio'], 3)} (the report's own cost)"
     )
     print(
         "note: the load generator and the server share this machine's "

@@ -102,6 +102,8 @@ def rows_report(f: dict[str, Any]) -> list[Row]:
             _verdict(_below(report["p99_ms"], 20.0)),
         ),
         ("bare: client p50 / p99 (ms)", f"{fmt(bare['p50_ms'])} / {fmt(bare['p99_ms'])}", "", "-"),
+        ("DRF+JWT hello req/s ratio to bare", fmt(f.get("drf_rps_ratio"), 3), "", "-"),
+        ("report req/s ratio to DRF+JWT hello", fmt(f.get("report_to_drf_rps_ratio"), 3), "", "-"),
         ("report: p50 ratio to bare", fmt(f["p50_ratio"], 3), "", "-"),
         (
             "report: server-side p50 / p99 (ms)",
@@ -115,7 +117,7 @@ def rows_report(f: dict[str, Any]) -> list[Row]:
             "<= 1",
             _verdict(_below(f.get("cached_queries"), 1.5)),
         ),
-        ("report: errors (both runs)", fmt(f.get("errors")), "0", _verdict(f.get("errors") == 0)),
+        ("report: errors (all runs)", fmt(f.get("errors")), "0", _verdict(f.get("errors") == 0)),
     ]
 
 
