@@ -280,6 +280,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Scraping ---------------------------------------------------------------------------
 SCRAPER_PROVIDER = env.str("SCRAPER_PROVIDER", default="dataset")  # dataset | apify
 SCRAPER_DATASET_DIR = Path(env.str("SCRAPER_DATASET_DIR", default=str(BASE_DIR / "sample_data")))
+# Workers log through LOGGING below (JSON in production) instead of Celery replacing the root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 APIFY_TOKEN = env.str("APIFY_TOKEN", default="")
 APIFY_BASE_URL = env.str("APIFY_BASE_URL", default="https://api.apify.com")
 APIFY_ACTOR_ID = env.str("APIFY_ACTOR_ID", default="apify~instagram-scraper")

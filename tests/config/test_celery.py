@@ -36,6 +36,7 @@ def test_reliability_and_serialisation_settings():
     assert conf.task_default_queue == "default"
     assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     assert conf.task_routes == settings.CELERY_TASK_ROUTES
+    assert conf.worker_hijack_root_logger is False  # workers log through settings.LOGGING
 
 
 def test_every_task_routes_to_a_declared_queue():
