@@ -33,6 +33,7 @@ from analysis.engines.cache import cached_results, result_fingerprint, store_res
 logger = logging.getLogger(__name__)
 
 NAME = "transformers"
+TOKENS_PER_ROW = 128
 EvidenceFn = Callable[[PostInput, Sequence[str]], dict[str, float]]
 
 
@@ -136,9 +137,11 @@ class TransformersEngine:
         load = lambda model_id: hf_models.load_model(  # noqa: E731
             model_id, max_tokens=options.max_tokens, device=device, quantize=options.quantize
         )
-        self.sentiment_model = load(options.sentiment_model)
-        self.language_model = load(options.language_model)
+        # Largest first: with int8, each model is quantised before the next one loads, so
+        # the peak is one fp32 model plus the quantised ones.
         self.category_model = load(options.category_model)
+        self.language_model = load(options.language_model)
+        self.sentiment_model = load(options.sentiment_model)
         self.device = device
         count = self.sentiment_model.num_labels
         self.sentiment_labels = [_sentiment_label(self.sentiment_model.id2label[i], i, count) for i in range(count)]
@@ -196,7 +199,9 @@ class TransformersEngine:
         for item in items:
             item.evidence = {name: float(v) for name, v in self.evidence(item.post, o.categories).items() if v > 0}
         texts = [item for item in items if (item.post.caption or "").strip()]
-        budget = max(o.batch_size, 1) * max(self.category_model.max_length, 16)
+        # Tokens per forward pass: AI_BATCH_SIZE rows of 128 tokens, whatever the truncation,
+        # so that long captions make fewer rows per pass, not more memory.
+        budget = max(o.batch_size, 1) * TOKENS_PER_ROW
         rows = max(o.batch_size, 1) * 8
         if texts:
             lang = self.language_model

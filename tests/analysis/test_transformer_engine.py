@@ -224,6 +224,9 @@ def test_int8_mode_quantises_linear_layers_and_runs(tiny_models, texts, exact_en
     engine = make_engine(tiny_models, quantize="int8", max_tokens=64)
     quantised = [m for m in engine.category_model.model.modules() if "quantized" in type(m).__module__]
     assert quantised and not any(type(m) is torch.nn.Linear for m in engine.category_model.model.modules())
+    # XLM-R's embedding table (the largest fp32 block) is stored in 8 bits too.
+    language_modules = list(engine.language_model.model.modules())
+    assert not any(type(m) in (torch.nn.Linear, torch.nn.Embedding) for m in language_modules)
     results = engine.analyse([PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:6])])
     assert all(r.category in CATEGORIES and r.sentiment in SENTIMENT_LABELS for r in results)
     assert engine.version != exact_engine.version  # never shares cached results with fp32
