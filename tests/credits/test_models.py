@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django_celery_beat.models import PeriodicTask
 
 from credits.cycles import cycle_bounds
 from credits.models import CreditTransaction, Plan, PricingRule, TopUpPackage, Wallet
+from credits.seed import seed_if_empty
 from credits.services import credits_spend, wallet_get_or_create
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +109,16 @@ def test_database_refuses_a_reused_key(user, fund):
 )  # fmt: skip
 def test_cycles_count_months_from_the_anchor_without_drift(anchor, now, start, end):
     assert cycle_bounds(anchor=anchor, now=now) == (start, end)
+
+
+def test_seed_comes_back_after_a_flush_but_never_overwrites_edits():
+    PricingRule.objects.filter(action_type="email_unlock").update(credits_per_unit=3)
+    assert seed_if_empty() is False
+    assert PricingRule.objects.get(action_type="email_unlock").credits_per_unit == 3
+    PricingRule.objects.all().delete()
+    TopUpPackage.objects.all().delete()
+    Plan.objects.all().delete()
+    PeriodicTask.objects.filter(task="credits.tasks.wallets_renew_due_cycles").delete()
+    assert seed_if_empty() is True
+    assert Plan.objects.count() == 3 and PricingRule.objects.count() == 7 and TopUpPackage.objects.count() == 3
+    assert PeriodicTask.objects.filter(task="credits.tasks.wallets_renew_due_cycles").exists()
