@@ -166,13 +166,14 @@ def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> No
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def _load(args: argparse.Namespace, port: int, path: str, tokens: list[str], duration: float) -> dict[str, Any]:
+def _load(
+    args: argparse.Namespace, port: int, path: str, tokens: list[str], duration: float, clients: int | None = None
+) -> dict[str, Any]:
+    clients = clients or args.clients
     if args.generator == "wrk":
         url = f"http://127.0.0.1:{port}{path}"
-        return load.wrk_run(url=url, tokens=tokens, clients=args.clients, duration=duration)
-    return load.python_run(
-        host="127.0.0.1", port=port, path=path, tokens=tokens, clients=args.clients, duration=duration
-    )
+        return load.wrk_run(url=url, tokens=tokens, clients=clients, duration=duration)
+    return load.python_run(host="127.0.0.1", port=port, path=path, tokens=tokens, clients=clients, duration=duration)
 
 
 def _print_run(name: str, figures: dict[str, Any]) -> None:
@@ -265,6 +266,10 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             print(f"  median of {args.rounds} rounds")
             for name in runs:
                 _print_run(name, runs[name])
+        # One client: the service time of a request with no queueing and no GIL contention.
+        print("  one client (service time without contention)")
+        single = _load(args, port, REPORT_PATH, tokens, max(2.0, args.duration / 3), clients=1)
+        _print_run("report", single)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -288,6 +293,7 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "bare": bare,
         "drf": drf,
         "report": report,
+        "report_one_client": single,
         "drf_rps_ratio": ratio(drf["rps"], bare["rps"]),
         "report_to_drf_rps_ratio": ratio(report["rps"], drf["rps"]),
         "rps_ratio": ratio(report["rps"], bare["rps"]),
@@ -340,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"baseline DRF + JWT view (/bench/drf): req/s ratio to bare {fmt(figures['drf_rps_ratio'], 3)}; "
         f"report/drf req/s ratio {fmt(figures['report_to_drf_rps_ratio'], 3)} (the report's own cost)"
+    )
+    single = figures["report_one_client"]
+    print(
+        f"report at one client: p50 {fmt(single['p50_ms'])} ms, p99 {fmt(single['p99_ms'])} ms; server-side "
+        f"p50 {fmt(single['server_p50_ms'])} ms, p99 {fmt(single['server_p99_ms'])} ms"
     )
     print(
         "note: the load generator and the server share this machine's "
