@@ -131,17 +131,25 @@ class TransformersEngine:
 
     def __init__(self, options: TransformersOptions, *, evidence: EvidenceFn | None = None) -> None:
         self.options = options
+        if options.quantize not in ("", "int8"):
+            raise ValueError(f"Unknown AI_QUANTIZE value {options.quantize!r} (expected '' or 'int8').")
         self.evidence = evidence or _default_evidence()
         hf_models.configure_threads(options.threads)
         device = hf_models.pick_device(options.device)
-        load = lambda model_id: hf_models.load_model(  # noqa: E731
-            model_id, max_tokens=options.max_tokens, device=device, quantize=options.quantize
-        )
+
+        def load(setting: str, model_id: str) -> hf_models.LoadedModel:
+            try:
+                return hf_models.load_model(
+                    model_id, max_tokens=options.max_tokens, device=device, quantize=options.quantize
+                )
+            except Exception as exc:
+                raise RuntimeError(f"{setting}={model_id!r} could not be loaded: {exc}") from exc
+
         # Largest first: with int8, each model is quantised before the next one loads, so
         # the peak is one fp32 model plus the quantised ones.
-        self.category_model = load(options.category_model)
-        self.language_model = load(options.language_model)
-        self.sentiment_model = load(options.sentiment_model)
+        self.category_model = load("AI_CATEGORY_MODEL", options.category_model)
+        self.language_model = load("AI_LANGUAGE_MODEL", options.language_model)
+        self.sentiment_model = load("AI_SENTIMENT_MODEL", options.sentiment_model)
         self.device = device
         count = self.sentiment_model.num_labels
         self.sentiment_labels = [_sentiment_label(self.sentiment_model.id2label[i], i, count) for i in range(count)]
