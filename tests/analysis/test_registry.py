@@ -61,7 +61,9 @@ def test_auto_is_rules_when_tasks_run_eagerly_in_the_web_process(settings, monke
 def test_auto_falls_back_to_rules_once_when_a_model_is_missing(settings, tmp_path, caplog, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings.CELERY_TASK_ALWAYS_EAGER = False  # an AI worker with a broker
-    settings.AI_CATEGORY_MODEL = str(tmp_path / "no-such-model")
+    settings.AI_SENTIMENT_MODEL = settings.AI_LANGUAGE_MODEL = settings.AI_CATEGORY_MODEL = str(
+        tmp_path / "no-such-model"
+    )
     settings.AI_ENGINE = "auto"
     calls = []
     real_build = registry._build_transformers
@@ -77,14 +79,14 @@ def test_auto_falls_back_to_rules_once_when_a_model_is_missing(settings, tmp_pat
     assert engine.name == "rules"
     assert len(calls) == 1  # no retry on every task
     warnings = [r for r in caplog.records if "falling back to the rule-based engine" in r.getMessage()]
-    assert len(warnings) == 1 and "AI_CATEGORY_MODEL=" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "_MODEL=" in warnings[0].getMessage()
     assert "no-such-model" in warnings[0].getMessage()
 
 
 def test_transformers_raises_a_clear_error_when_a_model_is_missing(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    settings.AI_CATEGORY_MODEL = str(tmp_path / "missing-nli")
-    with pytest.raises(registry.EngineUnavailable, match=r"AI_CATEGORY_MODEL=.*missing-nli.*could not be loaded"):
+    settings.AI_SENTIMENT_MODEL = settings.AI_LANGUAGE_MODEL = settings.AI_CATEGORY_MODEL = str(tmp_path / "missing")
+    with pytest.raises(registry.EngineUnavailable, match=r"AI_[A-Z]+_MODEL=.*missing.*could not be loaded"):
         registry.get_engine("transformers")
 
 
