@@ -128,7 +128,15 @@ def run_engine(paths: dict[str, str], captions: list[str], *, fast: bool, creato
     figures = _figures(labels, start, loaded, done, len(captions))
     figures.update(extra)
     figures["nli_forward_passes"] = engine.category_model.forward_passes
+    # How close the zero-shot top two are: random weights make near-ties, which int8 flips.
+    margins = sorted(_margin(r.raw.get("zero_shot") or {}) for r in results)
+    figures["category_top2_margin_median"] = round(margins[len(margins) // 2], 4) if margins else None
     return figures
+
+
+def _margin(scores: dict[str, float]) -> float:
+    top = sorted(scores.values(), reverse=True)
+    return top[0] - top[1] if len(top) > 1 else 1.0
 
 
 def _figures(labels, start, loaded, done, count) -> dict:
@@ -204,6 +212,9 @@ def report(results: dict[str, dict]) -> dict:
                 "/".join(f"{v:.1%}" for v in e["labels_equal_exact_by_field"]) + ")"
             )
         print(line)
+    for mode, e in summary.items():
+        if e.get("category_top2_margin_median") is not None:
+            print(f"{mode}: median zero-shot margin between the top two categories {e['category_top2_margin_median']}")
     if "creator_12_seconds" in summary.get("fast", {}):
         print(f"fast: a new {CREATOR_POSTS}-post creator in {summary['fast']['creator_12_seconds']} s (models loaded)")
     return summary
