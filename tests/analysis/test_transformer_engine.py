@@ -267,3 +267,14 @@ def test_pipeline_end_to_end_with_the_transformer_engine(
         assert post.ai_sentiment in SENTIMENT_LABELS and post.ai_content_category in CATEGORIES
         assert post.ai_analysis_raw["category_candidates"] == len(CATEGORIES)
     assert abs(sum(profile.ai_content_distribution.values()) - 1) < 1e-3
+
+
+def test_length_buckets_keep_padding_small_and_respect_the_token_budget():
+    lengths = [50, 7, 120, 9, 8, 51, 118, 6]
+    groups = hf_models.buckets(lengths, token_budget=256, max_rows=3)
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    for group in groups:
+        widths = [lengths[i] for i in group]
+        assert len(group) <= 3 and len(group) * max(widths) <= 256
+    # Sorted by length, then cut greedily: short rows together, long ones together.
+    assert [[lengths[i] for i in g] for g in groups] == [[6, 7, 8], [9, 50, 51], [118, 120]]
