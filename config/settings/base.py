@@ -197,6 +197,8 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Access tokens issued before a password change stop working at once.
+    "CHECK_REVOKE_TOKEN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
@@ -227,6 +229,9 @@ REST_FRAMEWORK = {
         "auth_register": env.str("THROTTLE_AUTH_REGISTER", default="20/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttles key anonymous clients by address: trust X-Forwarded-For only from this many
+    # proxies in front of us (0: the socket's address), or a client could pick its own key.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -239,14 +244,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
+    # cluttering `check --deploy`, which is kept for deployment safety only.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-    # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
-    # cluttering `check --deploy`, which is kept for deployment safety only.
-    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 USE_I18N = True
 USE_TZ = True
 
@@ -268,7 +273,6 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TASK_ROUTES = {
-    "profiles.tasks.*": {"queue": "scrape"},
     "analysis.tasks.scrape_*": {"queue": "scrape"},
     "cdn.tasks.*": {"queue": "cdn"},
     "analysis.tasks.store_*": {"queue": "cdn"},
@@ -276,12 +280,12 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Workers log through LOGGING below (JSON in production) instead of Celery replacing the root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Scraping ---------------------------------------------------------------------------
 SCRAPER_PROVIDER = env.str("SCRAPER_PROVIDER", default="dataset")  # dataset | apify
 SCRAPER_DATASET_DIR = Path(env.str("SCRAPER_DATASET_DIR", default=str(BASE_DIR / "sample_data")))
-# Workers log through LOGGING below (JSON in production) instead of Celery replacing the root handlers.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 APIFY_TOKEN = env.str("APIFY_TOKEN", default="")
 APIFY_BASE_URL = env.str("APIFY_BASE_URL", default="https://api.apify.com")
 APIFY_ACTOR_ID = env.str("APIFY_ACTOR_ID", default="apify~instagram-scraper")
@@ -336,6 +340,8 @@ AI_CATEGORY_EVIDENCE_WEIGHT = env.float("AI_CATEGORY_EVIDENCE_WEIGHT", default=0
 # process so that the request that starts it returns at once.
 PIPELINE_EAGER_THREAD = env.bool("PIPELINE_EAGER_THREAD", default=True)
 PIPELINE_STALE_AFTER = timedelta(minutes=env.int("PIPELINE_STALE_MINUTES", default=30))
+JOB_EVENTS_POLL_SECONDS = env.float("JOB_EVENTS_POLL_SECONDS", default=0.5)
+JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=300)
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
