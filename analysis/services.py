@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analysis.aggregation import aggregate_profile
+from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from cdn.services import image_assets_store_many
@@ -169,6 +169,8 @@ def job_run_media(*, job_id: Any) -> AnalysisJob | None:
     if profile is None:
         return None
     force = bool(job.options.get("force_media"))
+    # A repair retries images that failed before, however many attempts they had.
+    retry_failed = force or job.trigger == AnalysisJob.Trigger.REPAIR
     posts = list(profile.posts.exclude(display_url="").only("pk", "display_url", "cdn_thumbnail_url"))
     items: list[tuple[str, str]] = []
     if profile.profile_pic_url and (force or not profile.cdn_avatar_url):
@@ -176,7 +178,7 @@ def job_run_media(*, job_id: Any) -> AnalysisJob | None:
     wanted = [post for post in posts if force or not post.cdn_thumbnail_url]
     items.extend((post.display_url, "thumbnail") for post in wanted)
 
-    assets = image_assets_store_many(items=items) if items else {}
+    assets = image_assets_store_many(items=items, force=retry_failed) if items else {}
     avatar = assets.get((profile.profile_pic_url, "avatar"))
     thumbnails = {}
     failures = []
@@ -240,7 +242,9 @@ def posts_analyse(*, posts: list[Post], engine: Engine) -> int:
 def profile_aggregate(*, profile: Profile, engine_version: str) -> None:
     """Aggregate the analysed posts of ``profile`` into its AI fields."""
     posts = list(profile.posts.filter(ai_analyzed_at__isnull=False))
-    aggregate = aggregate_profile(posts)
+    aggregate = aggregate_profile(
+        [PostAnalysis.from_post(post) for post in posts], categories=len(settings.AI_CATEGORIES)
+    )
     profile_services.profile_ai_aggregate_save(profile=profile, aggregate=aggregate, engine_version=engine_version)
 
 
@@ -324,4 +328,3 @@ def profile_reanalyse(*, profile: Profile, requested_by: Any = None) -> Analysis
         options={"force_ai": True},
     )
     return job
-

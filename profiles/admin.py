@@ -1,10 +1,13 @@
-"""profiles admin: provider calls, with what scraping costs per day and per creator."""
+"""profiles admin: creators with their completeness, posts, access, exports and provider calls."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils.html import format_html
 
-from profiles.models import ProviderCall
+from analysis import services as analysis_services
+from profiles.completeness import complete_q, completeness_from_annotated, profiles_annotate_completeness
+from profiles.models import Export, Post, Profile, ProfileSnapshot, ProviderCall, RelatedProfile, UserProfileAccess
 
 SUMMARY_ROWS = 31
 
@@ -56,3 +59,138 @@ class ProviderCallAdmin(admin.ModelAdmin):
         )
         context["cost_total"] = queryset.aggregate(**totals)
         return response
+
+
+class CompletenessFilter(admin.SimpleListFilter):
+    title = "completeness"
+    parameter_name = "complete"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Complete"), ("no", "Incomplete")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(complete_q())
+        if self.value() == "no":
+            return queryset.exclude(complete_q())
+        return queryset
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["posted_at", "type", "likes_count", "comments_count", "ai_content_category", "ai_sentiment",
+              "ai_language_code", "cdn_thumbnail_url"]  # fmt: skip
+    readonly_fields = fields
+    ordering = ["-posted_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SnapshotInline(admin.TabularInline):
+    model = ProfileSnapshot
+    extra = 0
+    can_delete = False
+    fields = ["captured_at", "followers_count", "following_count", "posts_count"]
+    readonly_fields = fields
+    ordering = ["-captured_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RelatedProfileInline(admin.TabularInline):
+    model = RelatedProfile
+    extra = 0
+    can_delete = False
+    fields = ["position", "username", "full_name", "is_verified", "is_private"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """Creators. The list shows what each one misses; actions queue the pipeline steps that repair it."""
+
+    list_display = ["username", "full_name", "followers_count", "posts_count", "is_verified", "completeness",
+                    "ai_primary_content_type", "last_scraped_at"]  # fmt: skip
+    list_filter = [CompletenessFilter, "is_verified", "is_business", "is_private", "ai_primary_content_type"]
+    search_fields = ["username", "full_name", "instagram_id"]
+    ordering = ["username"]
+    date_hierarchy = "last_scraped_at"
+    readonly_fields = ["id", "instagram_id", "last_scraped_at", "ai_profile_analyzed_at", "ai_engine",
+                       "completeness_detail", "created_at", "updated_at"]  # fmt: skip
+    inlines = [SnapshotInline, PostInline, RelatedProfileInline]
+    actions = ["repair_selected", "reanalyse_selected"]
+
+    def get_queryset(self, request):
+        return profiles_annotate_completeness(super().get_queryset(request))
+
+    @admin.display(description="complete")
+    def completeness(self, obj: Profile) -> str:
+        result = completeness_from_annotated(obj)
+        if result.is_complete:
+            return format_html('<span style="color:#2a7a2a">complete</span>')
+        return format_html('<span style="color:#b04a00">missing: {}</span>', ", ".join(result.missing))
+
+    @admin.display(description="completeness")
+    def completeness_detail(self, obj: Profile) -> str:
+        result = completeness_from_annotated(obj)
+        return format_html(
+            "{}<br>posts stored {} / analysed {} / with thumbnails {} of {} required",
+            "complete" if result.is_complete else "missing: " + ", ".join(result.missing),
+            result.posts_stored, result.posts_analysed, result.posts_thumbnails, result.required_posts,
+        )  # fmt: skip
+
+    @admin.action(description="Repair: queue the missing pipeline steps")
+    def repair_selected(self, request, queryset):
+        queued = 0
+        for profile in queryset:
+            if analysis_services.profile_repair(profile=profile, requested_by=request.user) is not None:
+                queued += 1
+        self.message_user(request, f"Queued {queued} repair job(s); {queryset.count() - queued} already complete.")
+
+    @admin.action(description="Re-run the AI analysis")
+    def reanalyse_selected(self, request, queryset):
+        for profile in queryset:
+            analysis_services.profile_reanalyse(profile=profile, requested_by=request.user)
+        self.message_user(request, f"Queued AI analysis for {queryset.count()} creator(s).", messages.SUCCESS)
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["instagram_post_id", "profile", "type", "posted_at", "likes_count", "comments_count",
+                    "ai_content_category", "ai_sentiment", "ai_language_code", "is_sponsored"]  # fmt: skip
+    list_filter = ["type", "ai_content_category", "ai_sentiment", "ai_language_code", "is_sponsored"]
+    search_fields = ["instagram_post_id", "shortcode", "profile__username", "caption"]
+    list_select_related = ["profile"]
+    raw_id_fields = ["profile"]
+    date_hierarchy = "posted_at"
+    readonly_fields = ["ai_analysis_raw", "ai_analyzed_at", "created_at", "updated_at"]
+
+
+@admin.register(UserProfileAccess)
+class UserProfileAccessAdmin(admin.ModelAdmin):
+    list_display = ["user", "profile", "granted_via", "granted_at", "expires_at"]
+    list_filter = ["granted_via"]
+    search_fields = ["user__email", "profile__username"]
+    list_select_related = ["user", "profile"]
+    raw_id_fields = ["user", "profile"]
+    date_hierarchy = "granted_at"
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "format", "include_posts", "status", "rows", "created_at", "finished_at"]
+    list_filter = ["format", "status"]
+    search_fields = ["user__email", "id"]
+    list_select_related = ["user"]
+    readonly_fields = [field.name for field in Export._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.pipeline_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -1,6 +1,11 @@
-"""analysis API routes."""
+"""Analysis API routes (under /api/v1/analysis/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from analysis.api import views
 
 app_name = "analysis"
-urlpatterns: list = []
+urlpatterns = [
+    path("jobs/<uuid:job_id>", views.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<uuid:job_id>/events", views.JobEventsView.as_view(), name="job-events"),
+]

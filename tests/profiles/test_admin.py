@@ -61,3 +61,51 @@ def test_rows_are_read_only(admin_client):
     assert response.status_code == 403
     call.refresh_from_db()
     assert call.username == "humansofny"
+
+
+def _complete_creator(django_capture_on_commit_callbacks):
+    from analysis import services as analysis_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = analysis_services.job_start(username="humansofny")
+    job.refresh_from_db()
+    assert job.status == "completed", job.error_detail
+    return job.profile
+
+
+def test_profile_changelist_shows_and_filters_completeness(
+    admin_client, pipeline_settings, django_capture_on_commit_callbacks
+):
+    from profiles.models import Profile
+
+    complete = _complete_creator(django_capture_on_commit_callbacks)
+    Profile.objects.create(username="half_done", followers_count=10, posts_count=3)
+    url = reverse("admin:profiles_profile_changelist")
+    page = admin_client.get(url).content.decode()
+    assert "missing: biography, posts_stored" in page and ">complete<" in page
+    only_complete = admin_client.get(url, {"complete": "yes"}).content.decode()
+    assert complete.username in only_complete and "half_done" not in only_complete
+    only_incomplete = admin_client.get(url, {"complete": "no"}).content.decode()
+    assert "half_done" in only_incomplete and "humansofny" not in only_incomplete
+    detail = admin_client.get(reverse("admin:profiles_profile_change", args=[complete.pk]))
+    assert detail.status_code == 200 and b"posts stored 12 / analysed 12 / with thumbnails 12" in detail.content
+
+
+def test_profile_repair_action_queues_only_the_missing_steps(
+    admin_client, pipeline_settings, django_capture_on_commit_callbacks
+):
+    from analysis.models import AnalysisJob
+    from profiles.models import Post
+
+    profile = _complete_creator(django_capture_on_commit_callbacks)
+    Post.objects.filter(profile=profile).update(ai_analyzed_at=None, ai_content_category="")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:profiles_profile_changelist"),
+            {"action": "repair_selected", "_selected_action": [str(profile.pk)]},
+            follow=True,
+        )
+    assert b"Queued 1 repair job(s)" in response.content
+    job = AnalysisJob.objects.order_by("-created_at").first()
+    assert job.steps == ["ai"] and job.status == "completed"
+    assert Post.objects.filter(profile=profile, ai_analyzed_at__isnull=False).count() == 12

@@ -1,0 +1,98 @@
+"""Job progress: the job as JSON, and its events as a server-sent-events stream."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import renderers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analysis.api.serializers import AnalysisJobSerializer
+from analysis.models import AnalysisJob
+from analysis.selectors import job_events_after, job_get
+
+
+class JobDetailView(APIView):
+    @extend_schema(tags=["analysis"], responses={200: AnalysisJobSerializer}, summary="An analysis job's progress")
+    def get(self, request: Request, job_id) -> Response:
+        return Response(AnalysisJobSerializer(job_get(job_id=job_id, user=request.user)).data)
+
+
+class EventStreamRenderer(renderers.BaseRenderer):
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        # Only errors reach this renderer (the stream itself bypasses it): send them as one event.
+        return f"event: error\ndata: {json.dumps(data, default=str)}\n\n".encode()
+
+
+def _sse(event: str, data: dict, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def job_event_stream(job: AnalysisJob, after_id: int) -> Iterator[str]:
+    """Replay the job's events after ``after_id``, then follow it until it ends.
+
+    The database is polled every ``JOB_EVENTS_POLL_SECONDS`` (a sleep, not a busy loop), with a
+    comment line as keep-alive; the stream ends by itself when the job ends or after
+    ``JOB_EVENTS_MAX_SECONDS`` (the client reconnects with Last-Event-ID).
+    """
+    deadline = time.monotonic() + settings.JOB_EVENTS_MAX_SECONDS
+    last_beat = time.monotonic()
+    yield "retry: 2000\n\n"
+    while True:
+        for event in job_events_after(job=job, after_id=after_id):
+            after_id = event.id
+            payload = {
+                "status": event.status,
+                "progress": event.progress,
+                "message": event.message,
+                "data": event.data,
+                "at": event.created_at,
+            }
+            yield _sse("progress", payload, event.id)
+        job.refresh_from_db()
+        if job.status in AnalysisJob.TERMINAL_STATUSES and not job_events_after(job=job, after_id=after_id):
+            yield _sse("end", AnalysisJobSerializer(job).data)
+            return
+        if time.monotonic() > deadline:
+            yield _sse("timeout", {"status": job.status, "progress": job.progress})
+            return
+        if time.monotonic() - last_beat > 15:
+            last_beat = time.monotonic()
+            yield ": keep-alive\n\n"
+        time.sleep(settings.JOB_EVENTS_POLL_SECONDS)
+
+
+class JobEventsView(APIView):
+    # JSON errors by default; EventSource clients (Accept: text/event-stream) get them as an event.
+    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
+
+    @extend_schema(
+        tags=["analysis"],
+        summary="Server-sent events of a job's progress until it ends",
+        description="`text/event-stream`: `progress` events (id = event id; resume with the "
+        "`Last-Event-ID` header), then one `end` event carrying the job. Ends by itself.",
+        responses={(200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="SSE stream")},
+    )
+    def get(self, request: Request, job_id) -> StreamingHttpResponse:
+        job = job_get(job_id=job_id, user=request.user)
+        try:
+            after_id = int(request.headers.get("Last-Event-ID") or request.query_params.get("after") or 0)
+        except ValueError:
+            after_id = 0
+        response = StreamingHttpResponse(job_event_stream(job, after_id), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+        return response

@@ -1,0 +1,301 @@
+"""The creator API: search (report or locked preview), unlock, report, posts, related, unlocked.
+
+Views validate input, call services and selectors, and return their data. The unlock is a
+paid action: ``requires_credits`` grants access and charges in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from analysis import services as analysis_services
+from analysis.api.serializers import AnalysisJobSerializer
+from analysis.selectors import job_active_for
+from config.errors import Conflict, NotFound, PermissionDenied
+from credits.gate import requires_credits
+from credits.selectors import credits_quote
+from profiles import access as profile_access
+from profiles import exports
+from profiles import report as reports
+from profiles import services as profile_services
+from profiles.api import serializers as s
+from profiles.models import Export, Profile, RelatedProfile, UserProfileAccess
+
+UNLOCK_ACTION = "influencer_unlock"
+
+
+def _unlock_url(username: str) -> str:
+    return f"/api/v1/search/creator/{username}/unlock"
+
+
+def _not_found(username: str, job: Any = None) -> NotFound:
+    details: dict[str, Any] = {"username": username, "unlock_url": _unlock_url(username)}
+    if job is not None:
+        details["job_id"] = str(job.pk)
+    return NotFound(
+        f"@{username} has not been analysed yet. Request it with POST {_unlock_url(username)}.",
+        code="creator_not_found",
+        details=details,
+    )
+
+
+def _access_payload(user: Any, profile_id: Any) -> dict[str, Any] | None:
+    access = profile_access.access_for(user=user, profile_id=profile_id)
+    if access is None:
+        return {"granted_at": None, "expires_at": None, "via": "staff"} if user.is_staff else None
+    return {"granted_at": access.granted_at, "expires_at": access.expires_at, "via": access.granted_via}
+
+
+def _job_payload(username: str, user: Any) -> dict[str, Any] | None:
+    job = job_active_for(username=username)
+    if job is None or not (user.is_staff or job.requested_by_id == user.pk):
+        return None
+    return AnalysisJobSerializer(job).data
+
+
+def _viewable_profile(request: Request, username: str) -> Profile:
+    """The profile behind ``username`` if the user may see its report (404 unknown, 403 locked)."""
+    username = profile_services.username_clean(username)
+    found = reports.creator_lookup(username=username)
+    if found is None or not found["known"]:
+        raise _not_found(username)
+    if not (request.user.is_staff or profile_access.access_expiry(user=request.user, profile_id=found["id"])):
+        raise PermissionDenied(
+            f"Unlock @{username} to see its report.",
+            code="creator_locked",
+            details={"unlock_url": _unlock_url(username)},
+        )
+    return Profile.objects.get(pk=found["id"])
+
+
+class CreatorSearchView(APIView):
+    @extend_schema(
+        tags=["creators"],
+        summary="Search a creator: the full report when unlocked, a locked preview otherwise",
+        responses={200: s.CreatorSearchSerializer, 404: OpenApiResponse(description="Unknown creator")},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        username = profile_services.username_clean(username)
+        found = reports.creator_lookup(username=username)
+        if found is None or not found["known"]:
+            raise _not_found(username, job_active_for(username=username))
+        user = request.user
+        if not (user.is_staff or profile_access.access_expiry(user=user, profile_id=found["id"])):
+            quote = credits_quote(user=user, action_type=UNLOCK_ACTION)
+            return Response(
+                {
+                    "username": username,
+                    "locked": True,
+                    "preview": found["preview"],
+                    "unlock": {
+                        "action_type": UNLOCK_ACTION,
+                        "price_credits": quote.credits_per_unit,
+                        "would_pay_with": quote.buckets[0] if quote.buckets else "credits",
+                        "affordable": quote.allowed,
+                        "url": _unlock_url(username),
+                    },
+                }
+            )
+        if found["complete"]:
+            report, job = reports.report_get(profile_id=found["id"]), None
+        else:  # being analysed: what we have so far, uncached, with the job
+            report = reports.report_build(profile=Profile.objects.get(pk=found["id"]))
+            job = _job_payload(username, user)
+        return Response(
+            {
+                "username": username,
+                "locked": False,
+                "access": _access_payload(user, found["id"]),
+                "job": job,
+                "report": report,
+            }
+        )
+
+
+def _unlock_reference(request: Request, username: str) -> str:
+    return f"profile:{profile_services.username_clean(username)}"
+
+
+def _already_accessible(request: Request, username: str) -> bool:
+    if request.user.is_staff:
+        return True
+    profile = Profile.objects.filter(username=profile_services.username_clean(username)).first()
+    return profile is not None and profile_access.access_active(user=request.user, profile=profile) is not None
+
+
+class CreatorUnlockView(APIView):
+    @extend_schema(
+        tags=["creators"],
+        summary="Unlock a creator for 30 days (paid: influencer_unlock)",
+        description="Grants access and charges together. 200 with the report when the creator is "
+        "complete; 202 with the analysis job when it must be (re)analysed first. Unlocking a "
+        "creator you can already access costs nothing; a request while a job runs joins it.",
+        request=None,
+        responses={
+            200: s.CreatorUnlockSerializer,
+            202: s.CreatorUnlockSerializer,
+            402: OpenApiResponse(description="Not enough credits: price, balance and missing in details"),
+        },
+    )
+    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
+    def post(self, request: Request, username: str) -> Response:
+        username = profile_services.username_clean(username)
+        profile = profile_services.profile_get_or_create(username=username)
+        profile_access.access_grant(user=request.user, profile=profile)
+        found = reports.creator_lookup(username=username)
+        body: dict[str, Any] = {"username": username, "locked": False}
+        if found and found["known"] and found["complete"]:
+            body.update(access=_access_payload(request.user, profile.pk), job=None)
+            body["report"] = reports.report_get(profile_id=profile.pk)
+            return Response(body, status=status.HTTP_200_OK)
+        job, _ = analysis_services.job_start(username=username, requested_by=request.user)
+        body.update(access=_access_payload(request.user, profile.pk), job=AnalysisJobSerializer(job).data)
+        body["report"] = None
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ProfileReportView(APIView):
+    @extend_schema(
+        tags=["creators"],
+        summary="A creator's report without its posts (unlocked creators only)",
+        responses={200: s.ProfileReportSerializer},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        profile = _viewable_profile(request, username)
+        report = reports.report_get(profile_id=profile.pk)
+        return Response(
+            {
+                "username": profile.username,
+                "access": _access_payload(request.user, profile.pk),
+                "report": {section: report[section] for section in reports.SECTIONS if section != "posts"},
+            }
+        )
+
+
+class ProfilePostsView(APIView):
+    @extend_schema(
+        tags=["creators"],
+        summary="A creator's posts with AI fields (paginated, filtered, ordered)",
+        parameters=[
+            s.PostFilterSerializer,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="Up to 100."),
+        ],
+        responses={200: s.ReportPostSerializer(many=True)},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        profile = _viewable_profile(request, username)
+        filters = s.PostFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        version = reports.posts_cache_version(profile_id=profile.pk)
+        key = f"posts:{profile.pk}:{version}:{query}"
+        cached = cache.get(key)
+        if cached is not None:
+            return Response(cached)
+        posts = reports.posts_filtered(profile=profile, **filters.validated_data)
+        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        page = paginator.paginate_queryset(posts, request, view=self)
+        data = paginator.get_paginated_response(
+            [reports.post_payload(post, profile.followers_count) for post in page]
+        ).data
+        cache.set(key, data, timeout=settings.POSTS_CACHE_SECONDS)
+        return Response(data)
+
+
+class RelatedProfilesView(ListAPIView):
+    serializer_class = s.RelatedProfileSerializer
+
+    @extend_schema(tags=["creators"], summary="Creators similar to this one (from its latest scrape)")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return RelatedProfile.objects.none()
+        profile = _viewable_profile(self.request, self.kwargs["username"])
+        analysed = Profile.objects.filter(username=OuterRef("username"), last_scraped_at__isnull=False)
+        return RelatedProfile.objects.filter(profile=profile).annotate(analysed=Exists(analysed))
+
+
+class UnlockedProfilesView(ListAPIView):
+    serializer_class = s.UnlockedProfileSerializer
+
+    @extend_schema(tags=["creators"], summary="The creators you have unlocked, with their expiry")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return UserProfileAccess.objects.none()
+        return profile_access.accesses_unlocked(user=self.request.user)
+
+
+class ExportCreateView(APIView):
+    @extend_schema(
+        tags=["exports"],
+        summary="Export creators you have unlocked (CSV, JSON or XLSX)",
+        description="Up to EXPORT_SYNC_MAX_PROFILES creators: the file itself (200, attachment). "
+        "More: 202 with the export; poll GET /exports/{id} and download when ready.",
+        request=s.ExportRequestSerializer,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file (UTF-8, header row)"),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON file"),
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX workbook"
+            ),
+            202: s.ExportSerializer,
+        },
+    )
+    def post(self, request: Request) -> HttpResponse | Response:
+        data = s.ExportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = exports.export_request(
+            user=request.user,
+            usernames=data.validated_data["usernames"],
+            fmt=data.validated_data["format"],
+            include_posts=data.validated_data["include_posts"],
+        )
+        if isinstance(result, exports.ExportFile):
+            response = HttpResponse(result.content, content_type=result.content_type)
+            response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+            return response
+        return Response(s.ExportSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailView(APIView):
+    @extend_schema(tags=["exports"], summary="A queued export's status", responses={200: s.ExportSerializer})
+    def get(self, request: Request, export_id: Any) -> Response:
+        return Response(s.ExportSerializer(exports.export_get(user=request.user, export_id=export_id)).data)
+
+
+class ExportDownloadView(APIView):
+    @extend_schema(
+        tags=["exports"],
+        summary="Download a ready export",
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request, export_id: Any) -> FileResponse:
+        export = exports.export_get(user=request.user, export_id=export_id)
+        if export.status != Export.Status.READY:
+            raise Conflict(f"The export is {export.status}.", code="export_not_ready")
+        return FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=exports.export_filename(export.format, export.created_at),
+            content_type=exports.CONTENT_TYPES[export.format],
+        )
