@@ -29,8 +29,11 @@ install: $(STAMP)
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Plans and prices are seeded by migrations; then the bundled sample creators go through the
+# real pipeline (skipped when already complete), and the login is printed last, just before serving.
 seed: migrate
-	$(PY) manage.py create_staff_login
+	$(PY) manage.py load_sample_creators
+	$(PY) manage.py create_staff_login --base-url http://$(HOST):$(PORT)
 
 run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
