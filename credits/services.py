@@ -332,6 +332,35 @@ def credits_refund(
         )
 
 
+
+def credits_refund_reference(
+    *, action_type: str, reference: str, since: datetime, reason: str
+) -> list[CreditTransaction]:
+    """Refund, in every wallet, the spends of ``action_type`` on ``reference`` made since ``since``.
+
+    For actions that turned out to deliver nothing (an unlock of a creator that does not
+    exist). Each spend is refunded at most once, by its own key, so a second call refunds
+    nothing more; the refunds are returned.
+    """
+    spends = CreditTransaction.objects.filter(
+        kind=CreditTransaction.Kind.SPEND,
+        action_type=action_type,
+        reference=reference,
+        created_at__gte=since,
+        refunded_by__isnull=True,
+    ).select_related("wallet__user")
+    refunds = []
+    for spend in spends:
+        try:
+            refunds.append(
+                credits_refund(
+                    user=spend.wallet.user, transaction_id=spend.pk, reason=reason, idempotency_key=f"refund:{spend.pk}"
+                )
+            )
+        except AlreadyRefunded:
+            continue  # a concurrent call refunded it first
+    return refunds
+
 def credits_grant(
     *, user: Any, amount: int, reason: str, idempotency_key: str, actor: Any | None = None, reference: str = ""
 ) -> CreditTransaction:

@@ -1,0 +1,75 @@
+"""An unlock of a creator that turns out not to exist is refunded and its access withdrawn."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.models import AnalysisJob
+from credits.models import CreditTransaction, QuotaUsage
+from credits.services import credits_grant, wallet_get_or_create
+from profiles.models import UserProfileAccess
+
+pytestmark = pytest.mark.django_db
+
+UNLOCK = "/api/v1/search/creator/{}/unlock"
+
+
+def _use_up_plan_quota(user) -> None:
+    wallet, _ = wallet_get_or_create(user=user)
+    QuotaUsage.objects.update_or_create(
+        wallet=wallet, cycle_start=wallet.cycle_start, action_type="influencer_unlock", defaults={"plan_used": 5}
+    )
+    credits_grant(user=user, amount=100, reason="test top-up", idempotency_key="topup-1")
+
+
+def _unlock_and_run(client, username, capture):
+    with capture(execute=True):
+        response = client.post(UNLOCK.format(username))
+    assert response.status_code == 202, response.content
+    return AnalysisJob.objects.get(pk=response.json()["job"]["id"])
+
+
+def test_unlock_of_a_missing_account_is_refunded(api_client, user, pipeline_settings, django_capture_on_commit_callbacks):
+    _use_up_plan_quota(user)
+    job = _unlock_and_run(api_client, "no_such_creator_x", django_capture_on_commit_callbacks)
+    assert job.status == "failed" and job.error_category == "not_found"
+
+    spend = CreditTransaction.objects.get(kind="spend", reference="profile:no_such_creator_x")
+    assert spend.amount == -25
+    refund = CreditTransaction.objects.get(kind="refund", refund_of=spend)
+    assert refund.amount == 25 and refund.balance_after == 100 and "not_found" in refund.reason
+    assert not UserProfileAccess.objects.filter(user=user).exists()
+    assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
+
+
+def test_plan_quota_use_comes_back_too(api_client, user, pipeline_settings, django_capture_on_commit_callbacks):
+    wallet, _ = wallet_get_or_create(user=user)
+    job = _unlock_and_run(api_client, "no_such_creator_y", django_capture_on_commit_callbacks)
+    assert job.error_category == "not_found"
+    refund = CreditTransaction.objects.get(kind="refund")
+    assert refund.amount == 0 and refund.buckets and set(refund.buckets) <= {"free", "plan_quota"}
+    usage = QuotaUsage.objects.get(wallet=wallet, action_type="influencer_unlock")
+    assert usage.free_used + usage.plan_used == 0
+
+
+def test_successful_unlock_is_not_refunded(api_client, user, pipeline_settings, django_capture_on_commit_callbacks):
+    _use_up_plan_quota(user)
+    job = _unlock_and_run(api_client, "humansofny", django_capture_on_commit_callbacks)
+    assert job.status == "completed"
+    assert not CreditTransaction.objects.filter(kind="refund").exists()
+    assert UserProfileAccess.objects.filter(user=user).exists()
+
+
+def test_transient_failures_keep_the_charge_and_access(
+    api_client, user, pipeline_settings, django_capture_on_commit_callbacks
+):
+    from analysis import services as analysis_services
+
+    _use_up_plan_quota(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_client.post(UNLOCK.format("humansofny"))
+    job_id = response.json()["job"]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_services.job_fail(job_id=job_id, stage="scrape", category="provider_error", detail="503")
+    assert not CreditTransaction.objects.filter(kind="refund").exists()
+    assert UserProfileAccess.objects.filter(user=user).exists()
