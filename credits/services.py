@@ -332,7 +332,6 @@ def credits_refund(
         )
 
 
-
 def credits_refund_reference(
     *, action_type: str, reference: str, since: datetime, reason: str
 ) -> list[CreditTransaction]:
@@ -360,6 +359,7 @@ def credits_refund_reference(
         except AlreadyRefunded:
             continue  # a concurrent call refunded it first
     return refunds
+
 
 def credits_grant(
     *, user: Any, amount: int, reason: str, idempotency_key: str, actor: Any | None = None, reference: str = ""

@@ -29,7 +29,9 @@ def _unlock_and_run(client, username, capture):
     return AnalysisJob.objects.get(pk=response.json()["job"]["id"])
 
 
-def test_unlock_of_a_missing_account_is_refunded(api_client, user, pipeline_settings, django_capture_on_commit_callbacks):
+def test_unlock_of_a_missing_account_is_refunded(
+    api_client, user, pipeline_settings, django_capture_on_commit_callbacks
+):
     _use_up_plan_quota(user)
     job = _unlock_and_run(api_client, "no_such_creator_x", django_capture_on_commit_callbacks)
     assert job.status == "failed" and job.error_category == "not_found"
