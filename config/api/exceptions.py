@@ -63,6 +63,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             details.update({k: v for k, v in detail.items() if k != "detail"})
             message = str(detail.get("detail", _first_message(detail)))
             code = getattr(detail.get("detail"), "code", code) if "detail" in detail else code
+            # simplejwt says which token problem it is in its own "code" (token_not_valid, ...)
+            code = str(details.pop("code", code))
         else:
             message = str(detail)
         response.data = error_body(str(code), message, details)
