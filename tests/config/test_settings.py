@@ -45,7 +45,7 @@ def test_embedded_defaults_need_nothing_installed():
     assert s["DATABASES"]["default"]["NAME"].endswith("db.sqlite3")
     assert s["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert s["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
-    assert s["CELERY_BROKER_URL"] == ""
+    assert s["CELERY_BROKER_URL"] == "memory://localhost/"
     assert s["CELERY_TASK_ALWAYS_EAGER"] is True
     assert s["DEBUG"] is True
     assert s["LOG_FORMAT"] == "text"
