@@ -76,18 +76,28 @@ class CompletenessFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _thumbnail(url: str, size: int = 64) -> str:
+    if not url:
+        return "-"
+    return format_html('<img src="{}" width="{}" height="{}" style="object-fit:cover" alt="">', url, size, size)
+
+
 class PostInline(admin.TabularInline):
     model = Post
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["posted_at", "type", "likes_count", "comments_count", "ai_content_category", "ai_sentiment",
-              "ai_language_code", "cdn_thumbnail_url"]  # fmt: skip
+    fields = ["thumbnail", "posted_at", "type", "likes_count", "comments_count", "ai_content_category",
+              "ai_sentiment", "ai_language_code", "cdn_thumbnail_url"]  # fmt: skip
     readonly_fields = fields
     ordering = ["-posted_at"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="")
+    def thumbnail(self, obj: Post) -> str:
+        return _thumbnail(obj.cdn_thumbnail_url)
 
 
 class SnapshotInline(admin.TabularInline):
@@ -117,19 +127,23 @@ class RelatedProfileInline(admin.TabularInline):
 class ProfileAdmin(admin.ModelAdmin):
     """Creators. The list shows what each one misses; actions queue the pipeline steps that repair it."""
 
-    list_display = ["username", "full_name", "followers_count", "posts_count", "is_verified", "completeness",
+    list_display = ["avatar", "username", "full_name", "followers_count", "posts_count", "is_verified", "completeness",
                     "ai_primary_content_type", "last_scraped_at"]  # fmt: skip
     list_filter = [CompletenessFilter, "is_verified", "is_business", "is_private", "ai_primary_content_type"]
     search_fields = ["username", "full_name", "instagram_id"]
     ordering = ["username"]
     date_hierarchy = "last_scraped_at"
-    readonly_fields = ["id", "instagram_id", "last_scraped_at", "ai_profile_analyzed_at", "ai_engine",
+    readonly_fields = ["avatar", "id", "instagram_id", "last_scraped_at", "ai_profile_analyzed_at", "ai_engine",
                        "completeness_detail", "created_at", "updated_at"]  # fmt: skip
     inlines = [SnapshotInline, PostInline, RelatedProfileInline]
     actions = ["repair_selected", "reanalyse_selected"]
 
     def get_queryset(self, request):
         return profiles_annotate_completeness(super().get_queryset(request))
+
+    @admin.display(description="")
+    def avatar(self, obj: Profile) -> str:
+        return _thumbnail(obj.cdn_avatar_url, size=40)
 
     @admin.display(description="complete")
     def completeness(self, obj: Profile) -> str:
@@ -164,14 +178,18 @@ class ProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["instagram_post_id", "profile", "type", "posted_at", "likes_count", "comments_count",
+    list_display = ["thumbnail", "instagram_post_id", "profile", "type", "posted_at", "likes_count", "comments_count",
                     "ai_content_category", "ai_sentiment", "ai_language_code", "is_sponsored"]  # fmt: skip
     list_filter = ["type", "ai_content_category", "ai_sentiment", "ai_language_code", "is_sponsored"]
     search_fields = ["instagram_post_id", "shortcode", "profile__username", "caption"]
     list_select_related = ["profile"]
     raw_id_fields = ["profile"]
     date_hierarchy = "posted_at"
-    readonly_fields = ["ai_analysis_raw", "ai_analyzed_at", "created_at", "updated_at"]
+    readonly_fields = ["thumbnail", "ai_analysis_raw", "ai_analyzed_at", "created_at", "updated_at"]
+
+    @admin.display(description="")
+    def thumbnail(self, obj: Post) -> str:
+        return _thumbnail(obj.cdn_thumbnail_url)
 
 
 @admin.register(UserProfileAccess)

@@ -89,6 +89,7 @@ def test_profile_changelist_shows_and_filters_completeness(
     assert "half_done" in only_incomplete and "humansofny" not in only_incomplete
     detail = admin_client.get(reverse("admin:profiles_profile_change", args=[complete.pk]))
     assert detail.status_code == 200 and b"posts stored 12 / analysed 12 / with thumbnails 12" in detail.content
+    assert detail.content.count(b'<img src="https://cdn.example.test/') == 13  # the avatar and 12 posts
 
 
 def test_profile_repair_action_queues_only_the_missing_steps(
