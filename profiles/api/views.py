@@ -33,6 +33,7 @@ from profiles import exports
 from profiles import report as reports
 from profiles import services as profile_services
 from profiles.api import serializers as s
+from profiles.api.permissions import PaidPlanRequired
 from profiles.models import Export, Profile, RelatedProfile, UserProfileAccess
 
 UNLOCK_ACTION = "influencer_unlock"
@@ -246,6 +247,8 @@ class UnlockedProfilesView(ListAPIView):
 
 
 class ExportCreateView(APIView):
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, PaidPlanRequired]
+
     @extend_schema(
         tags=["exports"],
         summary="Export creators you have unlocked (CSV, JSON or XLSX)",

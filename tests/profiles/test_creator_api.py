@@ -240,7 +240,24 @@ def test_expired_access_is_locked_again(api_client, unlocked):
 # --- exports -------------------------------------------------------------------------------
 
 
-def test_export_csv_json_xlsx(api_client, unlocked):
+@pytest.fixture
+def paid(user, other_user):
+    from credits.services import wallet_set_plan
+
+    for someone in (user, other_user):
+        wallet_set_plan(user=someone, plan_code="standard")
+
+
+def test_exports_are_for_paid_plans(api_client, unlocked):
+    error = _error(
+        api_client.post("/api/v1/exports", {"usernames": ["humansofny"], "format": "csv"}, format="json"),
+        403,
+        "paid_plan_required",
+    )
+    assert error["details"] == {"plan": "free"}
+
+
+def test_export_csv_json_xlsx(api_client, unlocked, paid):
     response = api_client.post("/api/v1/exports", {"usernames": ["humansofny"], "format": "csv"}, format="json")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
@@ -267,7 +284,7 @@ def test_export_csv_json_xlsx(api_client, unlocked):
     assert workbook["Posts"].max_row == 13
 
 
-def test_export_refuses_creators_not_unlocked(api_client, other_client, unlocked):
+def test_export_refuses_creators_not_unlocked(api_client, other_client, unlocked, paid):
     error = _error(
         other_client.post("/api/v1/exports", {"usernames": ["humansofny"], "format": "csv"}, format="json"),
         400,
@@ -278,7 +295,7 @@ def test_export_refuses_creators_not_unlocked(api_client, other_client, unlocked
     _error(api_client.post("/api/v1/exports", {"usernames": ["x"], "format": "pdf"}, format="json"), 400, "invalid")
 
 
-def test_large_export_runs_as_a_task_and_is_private(api_client, other_client, unlocked, settings,
+def test_large_export_runs_as_a_task_and_is_private(api_client, other_client, unlocked, settings, paid,
                                                     django_capture_on_commit_callbacks):  # fmt: skip
     settings.EXPORT_SYNC_MAX_PROFILES = 0
     with django_capture_on_commit_callbacks(execute=True):
