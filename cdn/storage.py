@@ -10,11 +10,29 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from storages.backends.s3 import S3Storage
+
+RENDITIONS_PREFIX = "images/"
+IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, no-store"
+
+
+class ObjectStorage(S3Storage):
+    """S3/R2 storage that tells caches how long each object may be kept.
+
+    Renditions never change under their content-addressed key, so the CDN and browsers may
+    keep them for a year; anything else (exports) is private and never cached.
+    """
+
+    def get_object_parameters(self, name: str) -> dict:
+        params = super().get_object_parameters(name)
+        params.setdefault("CacheControl", IMMUTABLE if name.startswith(RENDITIONS_PREFIX) else PRIVATE)
+        return params
 
 
 def rendition_key(*, kind: str, content: bytes, extension: str) -> str:
     digest = hashlib.sha256(content).hexdigest()
-    return f"images/{kind}/{digest[:2]}/{digest}.{extension}"
+    return f"{RENDITIONS_PREFIX}{kind}/{digest[:2]}/{digest}.{extension}"
 
 
 def rendition_save(*, key: str, content: bytes) -> bool:

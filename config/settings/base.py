@@ -180,7 +180,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if AWS_STORAGE_BUCKET_NAME:
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # S3Storage with Cache-Control per object: renditions immutable, exports private.
+    STORAGES["default"] = {"BACKEND": "cdn.storage.ObjectStorage"}
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -53,7 +53,7 @@ def s3_settings(settings, s3_endpoint):
     settings.CDN_BASE_URL = "https://images.example.com"
     # Changing STORAGES makes Django drop its cached default storage, so the next use builds
     # an S3Storage from the settings above.
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "cdn.storage.ObjectStorage"}}
     return settings
 
 
@@ -78,6 +78,7 @@ def test_rendition_is_uploaded_to_the_bucket(s3_settings, s3_client, s3_uploads,
 
     assert asset.status == ImageAsset.Status.READY, asset.last_error
     stored = s3_client.get_object(Bucket=BUCKET, Key=asset.storage_key)
+    assert stored["CacheControl"] == "public, max-age=31536000, immutable"
     data = stored["Body"].read()
     assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     assert len(data) == asset.bytes
@@ -98,3 +99,12 @@ def test_without_cdn_base_url_the_storage_url_is_used(s3_settings, s3_client, im
     asset = image_asset_store(source_url=image_host.route("/u.png", Reply(body=png_bytes(10, 10))), kind="avatar")
 
     assert asset.public_url == f"{s3_endpoint}/{BUCKET}/{asset.storage_key}"
+
+
+def test_objects_other_than_renditions_are_private(s3_settings, s3_client):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("exports/report.csv", ContentFile(b"username\nhumansofny\n"))
+    stored = s3_client.get_object(Bucket=BUCKET, Key=name)
+    assert stored["CacheControl"] == "private, no-store" and stored["Body"].read().startswith(b"username")

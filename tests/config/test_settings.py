@@ -80,7 +80,7 @@ def test_urls_switch_to_postgres_redis_broker_and_s3():
     assert cache["OPTIONS"]["REDIS_CLIENT_CLASS"] == "config.cache.ResilientRedis"
     assert s["CELERY_BROKER_URL"] == "amqp://mq.internal:5672//"
     assert s["CELERY_TASK_ALWAYS_EAGER"] is False
-    assert s["STORAGES"]["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s["STORAGES"]["default"]["BACKEND"] == "cdn.storage.ObjectStorage"
     assert s["AWS_S3_ENDPOINT_URL"] == "http://minio:9000"
     assert s["CORS_ALLOWED_ORIGINS"] == ["https://app.example.com", "https://www.example.com"]
     assert s["CSRF_TRUSTED_ORIGINS"] == ["https://admin.example.com"]
@@ -98,7 +98,7 @@ def test_r2_names_are_aliases_of_the_aws_ones():
     assert s["AWS_ACCESS_KEY_ID"] == "r2-key"
     assert s["AWS_SECRET_ACCESS_KEY"] == "r2-secret"
     assert s["AWS_S3_ENDPOINT_URL"] == "https://acc.r2.cloudflarestorage.com"
-    assert s["STORAGES"]["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s["STORAGES"]["default"]["BACKEND"] == "cdn.storage.ObjectStorage"
 
 
 def test_prometheus_db_and_cache_metrics_are_opt_in():
