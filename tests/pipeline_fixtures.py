@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-REAL_EXPORT = Path(__file__).resolve().parents[2] / "shared" / "data" / "apify" / "humansofny-details.json"
+# A copy of ../shared/data/apify/humansofny-details.json, so a clone anywhere has it.
+REAL_EXPORT = Path(__file__).resolve().parent / "fixtures" / "apify" / "humansofny-details.json"
 _INSTAGRAM_CDN = re.compile(r"https://scontent[^/\"]*\.cdninstagram\.com/")
 
 

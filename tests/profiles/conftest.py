@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REAL_EXPORT = Path("/work/shared/data/apify/humansofny-details.json")
+REAL_EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "apify" / "humansofny-details.json"
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 _real_cache: list = []

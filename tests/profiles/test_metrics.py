@@ -34,7 +34,7 @@ from profiles.metrics import (
 )
 from profiles.metrics.sponsorship import INSTAGRAM_LABEL
 
-HONY = Path("/work/shared/data/apify/humansofny-details.json")
+HONY = Path(__file__).resolve().parents[1] / "fixtures" / "apify" / "humansofny-details.json"
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)  # a Monday
 
 
