@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from profiles.models import Profile, UserProfileAccess
 
-_ACCESS_KEY = "access:v1:{user}:{profile}"
+_ACCESS_KEY = "access:v2:{user}:{profile}"
 _NO_ACCESS = 0  # cached marker: no access (a miss is None)
+_MISSING = object()
 
 
-def _access_key(user_id: Any, profile_id: Any) -> str:
+def access_key(user_id: Any, profile_id: Any) -> str:
+    """The cache key of a user's access to a profile (for callers batching their cache reads)."""
     return _ACCESS_KEY.format(user=user_id, profile=profile_id)
 
 
@@ -35,23 +37,37 @@ def access_for(*, user: Any, profile_id: Any) -> UserProfileAccess | None:
     return UserProfileAccess.objects.filter(user=user, profile_id=profile_id, expires_at__gt=timezone.now()).first()
 
 
-def access_expiry(*, user: Any, profile_id: Any) -> float | None:
-    """When the user's access ends (a timestamp), or None: cached, for the report's fast path."""
-    key = _access_key(user.pk, profile_id)
-    cached = cache.get(key)
-    now = timezone.now().timestamp()
+def access_cached(*, user_id: Any, profile_id: Any, cached: Any = _MISSING) -> dict[str, Any] | None:
+    """The user's unexpired access as the API shows it (``granted_at``, ``expires_at``, ``via``), or None.
+
+    Cached until the access ends (at most ``REPORT_CACHE_SECONDS``) and dropped by
+    ``access_grant`` and ``access_revoke``; "no access" is cached for 5 minutes. ``cached``
+    is the value already read from ``access_key`` by a caller that batches its cache reads
+    (None: a miss).
+    """
+    if cached is _MISSING:
+        cached = cache.get(access_key(user_id, profile_id))
+    now = timezone.now()
     if cached is None:
-        expires = (
-            UserProfileAccess.objects.filter(user=user, profile_id=profile_id)
-            .values_list("expires_at", flat=True)
+        row = (
+            UserProfileAccess.objects.filter(user_id=user_id, profile_id=profile_id)
+            .values("granted_at", "expires_at", "granted_via")
             .first()
         )
-        cached = expires.timestamp() if expires else _NO_ACCESS
-        if cached > now:
-            cache.set(key, cached, timeout=min(settings.REPORT_CACHE_SECONDS, int(cached - now) + 1))
+        if row and row["expires_at"] > now:
+            cached = {"granted_at": row["granted_at"], "expires_at": row["expires_at"], "via": row["granted_via"]}
+            remaining = (row["expires_at"] - now).total_seconds()
+            timeout = min(settings.REPORT_CACHE_SECONDS, int(remaining) + 1)
         else:
-            cache.set(key, _NO_ACCESS, timeout=300)
-    return cached if cached and cached > now else None
+            cached, timeout = _NO_ACCESS, 300
+        cache.set(access_key(user_id, profile_id), cached, timeout=timeout)
+    return cached if cached and cached["expires_at"] > now else None
+
+
+def access_expiry(*, user: Any, profile_id: Any) -> float | None:
+    """When the user's access ends (a timestamp), or None: cached, for the report's fast path."""
+    access = access_cached(user_id=user.pk, profile_id=profile_id)
+    return access["expires_at"].timestamp() if access else None
 
 
 def user_can_view(*, user: Any, profile: Profile) -> bool:
@@ -92,14 +108,14 @@ def access_grant(
         else:
             access.granted_at, access.expires_at, access.granted_via = now, now + timedelta(days=days), granted_via
             access.save(update_fields=["granted_at", "expires_at", "granted_via", "updated_at"])
-        transaction.on_commit(lambda: cache.delete(_access_key(user.pk, profile.pk)))
+        transaction.on_commit(lambda: cache.delete(access_key(user.pk, profile.pk)))
     return access, True
 
 
 def access_revoke(*, user: Any, profile: Profile) -> bool:
     """End a user's access now (e.g. the unlock was refunded). True if there was access."""
     deleted, _ = UserProfileAccess.objects.filter(user=user, profile=profile).delete()
-    transaction.on_commit(lambda: cache.delete(_access_key(user.pk, profile.pk)))
+    transaction.on_commit(lambda: cache.delete(access_key(user.pk, profile.pk)))
     return bool(deleted)
 
 

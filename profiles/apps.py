@@ -5,4 +5,5 @@ class ProfilesConfig(AppConfig):
     name = "profiles"
 
     def ready(self) -> None:
-        from profiles import refunds  # noqa: F401  (connects the job_failed receiver)
+        # Connect the signal receivers: report cache invalidation, refunds of failed unlocks.
+        from profiles import refunds, report  # noqa: F401

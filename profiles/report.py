@@ -1,28 +1,35 @@
 """The creator report: five sections built from the database, cached per profile.
 
 ``report_get`` answers from the cache in the common case (one cache read) and builds with a
-handful of queries otherwise. The body is the same for every user: access is checked
-before it is read. ``report_invalidate`` is called when a pipeline run ends and drops the
-report, the posts pages and the lookup of the profile. Cache failures are cache misses
-(django-redis ``IGNORE_EXCEPTIONS``), so the report falls back to the database.
+handful of queries otherwise. The report is cached as its JSON, rendered as the API renders
+it, so that the search's fast path can send it as it is (``report_json``). The body is the
+same for every user: access is checked before it is read. ``report_invalidate`` is called
+when a pipeline run ends and drops the report, the posts pages and the lookup of the
+profile; deleting a profile drops its report and lookup too (``profile_deleted``). Cache
+failures are cache misses (django-redis ``IGNORE_EXCEPTIONS``), so the report falls back to
+the database.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, QuerySet
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from profiles import metrics
 from profiles.completeness import profile_completeness
 from profiles.metrics.sponsorship import post_sponsorship
 from profiles.models import Post, Profile
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2  # 2: the report cached as JSON bytes
 SECTIONS = ("overview", "audience", "engagement", "content", "posts")
 DEMOGRAPHICS_REASON = (
     "Audience demographics need samples of the creator's followers, which the scraping "
@@ -34,8 +41,26 @@ def _report_key(profile_id: Any) -> str:
     return f"report:v{REPORT_FORMAT}:{profile_id}"
 
 
+def report_key(profile_id: Any) -> str:
+    """The cache key of the report's JSON (for callers batching their cache reads)."""
+    return _report_key(profile_id)
+
+
 def _lookup_key(username: str) -> str:
     return f"creator:v{REPORT_FORMAT}:{username}"
+
+
+def lookup_key(username: str) -> str:
+    """The cache key of ``creator_lookup`` (for callers batching their cache reads)."""
+    return _lookup_key(username)
+
+
+_renderer = JSONRenderer()
+
+
+def render_json(data: Any) -> bytes:
+    """``data`` as the API's JSON renderer writes a response body (compact, UTF-8)."""
+    return _renderer.render(data)
 
 
 def _posts_version_key(profile_id: Any) -> str:
@@ -274,14 +299,19 @@ def posts_filtered(
     return posts.order_by(POST_ORDERING[ordering], "instagram_post_id")
 
 
-def report_get(*, profile_id: Any) -> dict[str, Any]:
-    """The full report, from the cache when it is there (24 h)."""
+def report_json(*, profile_id: Any) -> bytes:
+    """The full report as the JSON the API sends, from the cache when it is there (24 h)."""
     key = _report_key(profile_id)
-    report = cache.get(key)
-    if report is None:
-        report = report_build(profile=Profile.objects.get(pk=profile_id))
-        cache.set(key, report, timeout=settings.REPORT_CACHE_SECONDS)
-    return report
+    body = cache.get(key)
+    if body is None:
+        body = render_json(report_build(profile=Profile.objects.get(pk=profile_id)))
+        cache.set(key, body, timeout=settings.REPORT_CACHE_SECONDS)
+    return body
+
+
+def report_get(*, profile_id: Any) -> dict[str, Any]:
+    """The full report (a dict), from the cache when it is there (24 h)."""
+    return json.loads(report_json(profile_id=profile_id))
 
 
 def creator_lookup(*, username: str) -> dict[str, Any] | None:
@@ -324,3 +354,9 @@ def report_invalidate(*, profile: Profile) -> None:
         cache.incr(_posts_version_key(profile.pk))
     except ValueError:  # no version yet: nothing cached
         pass
+
+
+@receiver(post_delete, sender=Profile, dispatch_uid="profiles.report.profile_deleted")
+def profile_deleted(sender: Any, instance: Profile, **kwargs: Any) -> None:
+    """A deleted profile's lookup must not outlive it: a new profile of the same name has a new id."""
+    cache.delete_many([_report_key(instance.pk), _lookup_key(instance.username)])

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -20,12 +21,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from accounts import auth_cache
 from analysis import services as analysis_services
 from analysis.api.serializers import AnalysisJobSerializer
 from analysis.selectors import job_active_for
-from config.errors import Conflict, NotFound, PermissionDenied
+from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
 from profiles import access as profile_access
@@ -54,11 +57,14 @@ def _not_found(username: str, job: Any = None) -> NotFound:
     )
 
 
+_STAFF_ACCESS = {"granted_at": None, "expires_at": None, "via": "staff"}
+
+
 def _access_payload(user: Any, profile_id: Any) -> dict[str, Any] | None:
-    access = profile_access.access_for(user=user, profile_id=profile_id)
+    access = profile_access.access_cached(user_id=user.pk, profile_id=profile_id)
     if access is None:
-        return {"granted_at": None, "expires_at": None, "via": "staff"} if user.is_staff else None
-    return {"granted_at": access.granted_at, "expires_at": access.expires_at, "via": access.granted_via}
+        return dict(_STAFF_ACCESS) if user.is_staff else None
+    return access
 
 
 def _job_payload(username: str, user: Any) -> dict[str, Any] | None:
@@ -83,7 +89,120 @@ def _viewable_profile(request: Request, username: str) -> Profile:
     return Profile.objects.get(pk=found["id"])
 
 
+# --- The cached report's fast path -------------------------------------------------------------
+# GET /search/creator/{username} for an unlocked, complete creator whose report is cached is
+# the API's hottest read. ``_cached_report_response`` answers it from the cache alone, with
+# no DRF request, no user row and no ORM: the JWT checked from the token plus the cached auth
+# record, DRF's own throttles fed from the same cache read, the access payload and the
+# report's pre-rendered JSON. Whatever it cannot answer from the cache (no token or a bad
+# one, a suspended user or a changed password, throttled, unknown, incomplete or locked
+# creator, anything missing from the cache or Redis down) it declines, and the DRF view
+# answers as before, errors and all. The body is byte for byte the DRF view's.
+_FAST_ACCEPT = frozenset({"", "*/*", "application/json"})
+_ALLOW = "GET, HEAD, OPTIONS"
+
+
+class _ThrottleUser:
+    """What DRF's throttles read of ``request.user``."""
+
+    is_authenticated = True
+
+    def __init__(self, pk: str) -> None:
+        self.pk = self.id = pk
+
+
+class _ThrottleRequest:
+    def __init__(self, user: _ThrottleUser, meta: dict[str, Any]) -> None:
+        self.user, self.META = user, meta
+
+
+def _fast_throttles(request: Any, user_id: str) -> list[tuple[SimpleRateThrottle, str]] | None:
+    """The view's throttles with their cache keys (None: a throttle the fast path cannot run)."""
+    shim = _ThrottleRequest(_ThrottleUser(user_id), request.META)
+    found = []
+    for throttle_class in CreatorSearchView.throttle_classes:
+        throttle = throttle_class()
+        if not isinstance(throttle, SimpleRateThrottle) or throttle.cache is not cache:
+            return None
+        if throttle.rate is None:
+            continue
+        key = throttle.get_cache_key(shim, None)
+        if key is not None:
+            found.append((throttle, key))
+    return found
+
+
+def _throttled(throttles: list[tuple[SimpleRateThrottle, str]], cached: dict[str, Any]) -> bool:
+    """``SimpleRateThrottle.allow_request`` on histories already read; nothing is written."""
+    for throttle, key in throttles:
+        throttle.key, throttle.history, throttle.now = key, cached.get(key, []), throttle.timer()
+        while throttle.history and throttle.history[-1] <= throttle.now - throttle.duration:
+            throttle.history.pop()
+        if len(throttle.history) >= throttle.num_requests:
+            return True
+    return False
+
+
+def _cached_report_response(request: Any, username: str) -> HttpResponse | None:
+    """The cached report for an unlocked, complete creator, or None for the DRF view to answer."""
+    meta = request.META
+    if request.method != "GET" or meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT", "") not in _FAST_ACCEPT:
+        return None
+    token = auth_cache.jwt_token(request)
+    user_id = token and auth_cache.token_user_id(token)
+    if not user_id:
+        return None
+    try:
+        username = profile_services.username_clean(username)
+    except ValidationFailed:
+        return None
+    throttles = _fast_throttles(request, user_id)
+    if throttles is None:
+        return None
+    lookup_key, auth_key = reports.lookup_key(username), auth_cache.auth_record_key(user_id)
+    cached = cache.get_many([lookup_key, auth_key, *(key for _, key in throttles)])
+    found = cached.get(lookup_key)
+    if not (found and found["known"] and found["complete"]):
+        return None
+    record = cached[auth_key] if auth_key in cached else auth_cache.auth_record_load(user_id)
+    if not auth_cache.token_accepted(token, record) or _throttled(throttles, cached):
+        return None  # the DRF view refuses it (401, 429) in the API's error format
+    access_key, report_key = profile_access.access_key(user_id, found["id"]), reports.report_key(found["id"])
+    cached = cache.get_many([access_key, report_key])
+    report = cached.get(report_key)
+    if report is None:
+        return None
+    access = profile_access.access_cached(user_id=user_id, profile_id=found["id"], cached=cached.get(access_key))
+    if access is None:
+        if not record["staff"]:
+            return None  # locked: the preview and its price
+        access = _STAFF_ACCESS
+    for throttle, _ in throttles:
+        throttle.throttle_success()
+    body = b"".join(
+        (
+            b'{"username":',
+            reports.render_json(username),
+            b',"locked":false,"access":',
+            reports.render_json(access),
+            b',"job":null,"report":',
+            report,
+            b"}",
+        )
+    )
+    response = HttpResponse(body, content_type="application/json")
+    response["Allow"] = _ALLOW
+    patch_vary_headers(response, ("Accept",))
+    return response
+
+
 class CreatorSearchView(APIView):
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = _cached_report_response(request, kwargs.get("username", ""))
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         tags=["creators"],
         summary="Search a creator: the full report when unlocked, a locked preview otherwise",
