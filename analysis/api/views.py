@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -33,12 +34,12 @@ class EventStreamRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         # Only errors reach this renderer (the stream itself bypasses it): send them as one event.
-        return f"event: error\ndata: {json.dumps(data, default=str)}\n\n".encode()
+        return f"event: error\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n".encode()
 
 
 def _sse(event: str, data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+    return f"{head}event: {event}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n"
 
 
 def job_event_stream(job: AnalysisJob, after_id: int) -> Iterator[str]:

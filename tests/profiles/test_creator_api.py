@@ -153,6 +153,17 @@ def test_unlock_of_a_missing_creator_starts_a_job_and_streams_it(
     assert statuses[0] == "queued" and statuses[-1] == "completed"
     assert {"scraping", "storing_media", "analysing"} <= set(statuses)
     assert "event: end" in events[-1]
+    progress = [b for b in events if "event: progress" in b]
+    assert "T" in json.loads(progress[0].split("data: ", 1)[1])["at"]  # ISO 8601 times
+
+    # A client that reconnects with Last-Event-ID gets only what it has not seen.
+    seen = int(progress[1].split("\n", 1)[0].removeprefix("id: "))
+    resumed = api_client.get(
+        f"/api/v1/analysis/jobs/{job_id}/events", HTTP_ACCEPT="text/event-stream", HTTP_LAST_EVENT_ID=str(seen)
+    )
+    rest = [b for b in b"".join(resumed.streaming_content).decode().split("\n\n") if "event: progress" in b]
+    assert len(rest) == len(progress) - 2
+    assert all(int(b.split("\n", 1)[0].removeprefix("id: ")) > seen for b in rest)
 
     job = api_client.get(f"/api/v1/analysis/jobs/{job_id}").json()
     assert job["status"] == "completed" and job["progress"] == 100 and job["error"] is None
