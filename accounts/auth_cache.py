@@ -21,16 +21,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 # A safety net only: saves and deletes drop the record at once (see accounts.signals).
 AUTH_RECORD_SECONDS = 600
 _AUTH_KEY = "user-auth:v1:{}"
 
 _authenticator: JWTAuthentication | None = None
+# Tokens already validated by this process, by their encoded form: a token's signature and
+# claims never change, so a repeat needs only its expiry checked again. Revocation is the
+# auth record's job. Bounded: cleared when full.
+_validated: dict[bytes, Token] = {}
+VALIDATED_TOKENS_MAX = 10_000
 
 
 def auth_record_key(user_id: Any) -> str:
@@ -84,9 +89,26 @@ def jwt_token(request: Request | Any) -> Token | None:
         return None
     try:
         raw = _authenticator.get_raw_token(header)
-        return None if raw is None else _authenticator.get_validated_token(raw)
+    except AuthenticationFailed:
+        return None
+    if raw is None:
+        return None
+    token = _validated.get(raw)
+    if token is not None:
+        try:
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            _validated.pop(raw, None)
+            return None
+        return token
+    try:
+        token = _authenticator.get_validated_token(raw)
     except (InvalidToken, AuthenticationFailed):
         return None
+    if len(_validated) >= VALIDATED_TOKENS_MAX:
+        _validated.clear()
+    _validated[raw] = token
+    return token
 
 
 def token_user_id(token: Token) -> str | None:

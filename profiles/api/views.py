@@ -100,6 +100,8 @@ def _viewable_profile(request: Request, username: str) -> Profile:
 # answers as before, errors and all. The body is byte for byte the DRF view's.
 _FAST_ACCEPT = frozenset({"", "*/*", "application/json"})
 _ALLOW = "GET, HEAD, OPTIONS"
+_profile_ids: dict[str, str] = {}  # username -> profile id seen in the cached lookup (a hint)
+_PROFILE_IDS_MAX = 10_000
 
 
 class _ThrottleUser:
@@ -122,7 +124,11 @@ def _fast_throttles(request: Any, user_id: str) -> list[tuple[SimpleRateThrottle
     found = []
     for throttle_class in CreatorSearchView.throttle_classes:
         throttle = throttle_class()
-        if not isinstance(throttle, SimpleRateThrottle) or throttle.cache is not cache:
+        if (
+            not isinstance(throttle, SimpleRateThrottle)
+            or type(throttle).allow_request is not SimpleRateThrottle.allow_request  # e.g. scoped by view
+            or throttle.cache is not cache
+        ):
             return None
         if throttle.rate is None:
             continue
@@ -159,37 +165,40 @@ def _cached_report_response(request: Any, username: str) -> HttpResponse | None:
     throttles = _fast_throttles(request, user_id)
     if throttles is None:
         return None
+    # One read for everything: the access and report keys need the profile's id, which this
+    # process remembers from earlier requests (a hint only: checked against the lookup).
     lookup_key, auth_key = reports.lookup_key(username), auth_cache.auth_record_key(user_id)
-    cached = cache.get_many([lookup_key, auth_key, *(key for _, key in throttles)])
+    keys = [lookup_key, auth_key, *(key for _, key in throttles)]
+    hint = _profile_ids.get(username)
+    if hint is not None:
+        keys += [profile_access.access_key(user_id, hint), reports.report_key(hint)]
+    cached = cache.get_many(keys)
     found = cached.get(lookup_key)
     if not (found and found["known"] and found["complete"]):
         return None
     record = cached[auth_key] if auth_key in cached else auth_cache.auth_record_load(user_id)
     if not auth_cache.token_accepted(token, record) or _throttled(throttles, cached):
         return None  # the DRF view refuses it (401, 429) in the API's error format
-    access_key, report_key = profile_access.access_key(user_id, found["id"]), reports.report_key(found["id"])
-    cached = cache.get_many([access_key, report_key])
+    profile_id = found["id"]
+    access_key, report_key = profile_access.access_key(user_id, profile_id), reports.report_key(profile_id)
+    if hint != profile_id:
+        if len(_profile_ids) >= _PROFILE_IDS_MAX:
+            _profile_ids.clear()
+        _profile_ids[username] = profile_id
+        cached = cache.get_many([access_key, report_key])
     report = cached.get(report_key)
     if report is None:
         return None
-    access = profile_access.access_cached(user_id=user_id, profile_id=found["id"], cached=cached.get(access_key))
+    access = profile_access.access_cached(user_id=user_id, profile_id=profile_id, cached=cached.get(access_key))
     if access is None:
         if not record["staff"]:
             return None  # locked: the preview and its price
         access = _STAFF_ACCESS
     for throttle, _ in throttles:
         throttle.throttle_success()
-    body = b"".join(
-        (
-            b'{"username":',
-            reports.render_json(username),
-            b',"locked":false,"access":',
-            reports.render_json(access),
-            b',"job":null,"report":',
-            report,
-            b"}",
-        )
-    )
+    # The DRF view's body: its dict rendered by the same renderer, the report spliced in last.
+    head = reports.render_json({"username": username, "locked": False, "access": access, "job": None})
+    body = b"".join((head[:-1], b',"report":', report, b"}"))
     response = HttpResponse(body, content_type="application/json")
     response["Allow"] = _ALLOW
     patch_vary_headers(response, ("Accept",))

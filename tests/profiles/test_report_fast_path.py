@@ -279,3 +279,31 @@ def test_redis_down_falls_back_to_the_database(unlocked, user, redis_down):
     assert body["locked"] is False and len(body["report"]["posts"]) == 12
     other = UserFactory()
     assert _bearer(other).get(SEARCH.format("humansofny")).json()["locked"] is True
+
+
+# --- what the fast path keeps in process memory ---------------------------------------------------
+
+
+def test_a_wrong_profile_id_hint_costs_a_read_not_a_wrong_answer(unlocked, user, slow_calls):
+    client = _bearer(user)
+    first = _warm(client)
+    views._profile_ids["humansofny"] = "00000000-0000-0000-0000-000000000000"
+    assert _fast_get(client).content == first.content
+    assert views._profile_ids["humansofny"] == str(unlocked.pk)
+    assert len(slow_calls) == 1
+
+
+def test_a_remembered_token_is_refused_once_it_expires(user, monkeypatch):
+    from datetime import timedelta
+
+    from django.test import RequestFactory
+
+    from accounts import auth_cache
+
+    token = AccessToken.for_user(user)
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert auth_cache.jwt_token(request)["user_id"] == str(user.pk)
+    assert str(token).encode() in auth_cache._validated  # remembered
+    later = auth_cache.aware_utcnow() + token.lifetime + timedelta(seconds=1)
+    monkeypatch.setattr(auth_cache, "aware_utcnow", lambda: later)
+    assert auth_cache.jwt_token(request) is None
