@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from analysis.aggregation import PostAnalysis, aggregate_profile
@@ -202,42 +204,140 @@ def job_run_media(*, job_id: Any) -> AnalysisJob | None:
     return job
 
 
-def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
-    """Analyse every post without AI results (all posts when forced), then the profile."""
-    from analysis.engines.registry import get_engine  # the engine loads lazily, in the ai worker
+# --- The AI step: one engine batch over this job and the other jobs waiting for AI ----------
+_AI_CLAIM = "ai_batch"  # job.result key: {"leader": <job id>} while a batch owns the job
 
-    job = _step_begin(job_id, Step.AI)
-    if job is None:
-        return None
-    profile = _job_profile(job, Step.AI)
-    if profile is None:
-        return None
-    posts = profile.posts.all()
+
+@dataclass
+class _AiJob:
+    job: AnalysisJob
+    profile: Profile
+    posts: list[Post]
+
+
+def _ready_for_ai() -> Q:
+    """Active jobs whose step before AI has finished and whose AI step has not started."""
+    ai = str(Step.AI)
+    return Q(ai_started_at__isnull=True) & (
+        Q(status=Status.QUEUED, steps__0=ai)
+        | Q(status=Status.SCRAPING, scrape_finished_at__isnull=False, steps__1=ai)
+        | (Q(status=Status.STORING_MEDIA, media_finished_at__isnull=False) & (Q(steps__1=ai) | Q(steps__2=ai)))
+    )
+
+
+def _ai_posts(job: AnalysisJob, profile: Profile) -> list[Post]:
+    posts = profile.posts.order_by("pk")
     if not job.options.get("force_ai"):
         posts = posts.filter(ai_analyzed_at__isnull=True)
-    engine = get_engine()
-    analysed = posts_analyse(posts=list(posts), engine=engine)
-    profile_aggregate(profile=profile, engine_version=engine.version)
+    return list(posts)
+
+
+def _ai_claim(job_id: Any) -> list[_AiJob]:
+    """Move ``job_id`` into its AI step and claim other jobs ready for theirs, in one transaction.
+
+    The other jobs are locked with SKIP LOCKED, so two AI workers never claim the same job and
+    never wait for each other; each claimed job gets its own "ai started" event and timing and
+    records the batch's leader in ``result["ai_batch"]``. Empty when the job's AI step must not
+    run: finished, failed, or owned by another job's batch (which finishes it). A job whose own
+    earlier delivery died mid-batch takes back the jobs it had claimed.
+    """
     with transaction.atomic():
-        job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
-        _step_end(job, Step.AI, f"analysed {analysed} posts", analysed=analysed, engine=engine.version)
-    return job
+        leader = _step_begin(job_id, Step.AI)
+        if leader is None:
+            return []
+        owner = (leader.result.get(_AI_CLAIM) or {}).get("leader")
+        if owner not in (None, str(leader.pk)):
+            return []
+        profile = _job_profile(leader, Step.AI)
+        if profile is None:
+            return []
+        batch = [_AiJob(leader, profile, _ai_posts(leader, profile))]
+        max_jobs, max_posts = settings.AI_BATCH_MAX_JOBS, settings.AI_BATCH_MAX_POSTS
+        # Without row locks (SQLite) a claim could race another worker's: each job runs alone.
+        if max_jobs > 1 and connection.features.has_select_for_update_skip_locked:
+            total = len(batch[0].posts)
+            mine = Q(status=Status.ANALYSING, **{f"result__{_AI_CLAIM}__leader": str(leader.pk)})
+            candidates = (
+                AnalysisJob.objects.select_for_update(skip_locked=True)
+                .filter(_ready_for_ai() | mine)
+                .exclude(pk=leader.pk)
+                .order_by("created_at")[: max_jobs - 1]
+            )
+            for candidate in candidates:
+                profile = candidate.profile or Profile.objects.filter(username=candidate.username).first()
+                if profile is None:
+                    continue  # its own task fails it with the reason
+                posts = _ai_posts(candidate, profile)
+                if total + len(posts) > max_posts:
+                    continue
+                job = _step_begin(candidate.pk, Step.AI)  # already locked by this transaction
+                if job is not None:
+                    total += len(posts)
+                    batch.append(_AiJob(job, profile, posts))
+        for item in batch:
+            item.job.result = {**item.job.result, _AI_CLAIM: {"leader": str(leader.pk)}}
+            item.job.save(update_fields=["result", "updated_at"])
+    return batch
 
 
-def posts_analyse(*, posts: list[Post], engine: Engine) -> int:
-    """Run ``engine`` over ``posts`` in batches and save each post's AI fields."""
-    batch_size = max(1, settings.AI_BATCH_SIZE)
-    for start in range(0, len(posts), batch_size):
-        chunk = posts[start : start + batch_size]
+def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
+    """Analyse the posts of this job, and of other jobs waiting for AI, in one engine batch.
+
+    Claims up to ``AI_BATCH_MAX_JOBS`` jobs (this one first) with at most
+    ``AI_BATCH_MAX_POSTS`` posts between them (``_ai_claim``), runs the engine once over all
+    their posts without AI results (all posts when forced), then saves each job's results,
+    aggregates its profile and ends its step on its own: one job that cannot be saved fails
+    alone. If the engine itself fails, every claimed job fails with the error. Returns the job,
+    or None when there was nothing to do (its step done, or another job's batch owns it).
+    """
+    from analysis.engines.registry import get_engine  # the engine loads lazily, in the ai worker
+
+    engine = get_engine()  # before claiming: a worker still loading its models holds no job
+    batch = _ai_claim(job_id)
+    if not batch:
+        return None
+    posts = [post for item in batch for post in item.posts]
+    try:
+        results = posts_analyse(posts=posts, engine=engine)
+    except Exception as exc:
+        for item in batch:
+            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+        raise
+    info = {"leader": str(batch[0].job.pk), "jobs": len(batch), "posts": len(posts)}
+    for item in batch:
+        try:
+            _ai_job_save(item, results=results, engine_version=engine.version, batch=info)
+        except Exception as exc:  # one job's save must not take the batch's other jobs with it
+            logger.exception("saving the AI results of job %s failed", item.job.pk)
+            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+    return AnalysisJob.objects.filter(pk=batch[0].job.pk).first()
+
+
+def _ai_job_save(item: _AiJob, *, results: dict[str, dict[str, Any]], engine_version: str, batch: dict) -> None:
+    """Save one job's post results and profile aggregates, and end its AI step (all or nothing)."""
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=item.job.pk)
+        if job.status != Status.ANALYSING:
+            return  # failed meanwhile (e.g. as stale): leave it as it is
+        profile_services.posts_ai_results_save(results={str(post.pk): results[str(post.pk)] for post in item.posts})
+        profile_aggregate(profile=item.profile, engine_version=engine_version)
+        analysed = len(item.posts)
+        _step_end(job, Step.AI, f"analysed {analysed} posts", analysed=analysed, engine=engine_version, batch=batch)
+
+
+def posts_analyse(*, posts: list[Post], engine: Engine) -> dict[str, dict[str, Any]]:
+    """Run ``engine`` over ``posts`` (one call per ``AI_BATCH_MAX_POSTS`` posts); results by post pk."""
+    size = max(1, settings.AI_BATCH_MAX_POSTS)
+    results: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(posts), size):
         inputs = [
             PostInput(
                 key=str(post.pk), caption=post.caption, hashtags=tuple(post.hashtags), mentions=tuple(post.mentions)
             )
-            for post in chunk
+            for post in posts[start : start + size]
         ]
-        results = engine.analyse(inputs)
-        profile_services.posts_ai_results_save(results={result.key: result.to_dict() for result in results})
-    return len(posts)
+        results.update((result.key, result.to_dict()) for result in engine.analyse(inputs))
+    return results
 
 
 def profile_aggregate(*, profile: Profile, engine_version: str) -> None:

@@ -94,6 +94,10 @@ def store_media(job_id: str) -> None:
 
 @shared_task(acks_late=True)
 def analyse_posts(job_id: str) -> None:
+    """The AI step of ``job_id`` and of other jobs waiting for theirs, in one engine batch.
+
+    A no-op when another job's batch already claimed this job (``services.job_run_ai``).
+    """
     try:
         services.job_run_ai(job_id=job_id)
     except Exception as exc:

@@ -330,6 +330,10 @@ AI_CATEGORIES = env.list(
 AI_HYPOTHESIS_TEMPLATE = env.str("AI_HYPOTHESIS_TEMPLATE", default="This example is about {}.")
 AI_MAX_TOKENS = env.int("AI_MAX_TOKENS", default=128)
 AI_BATCH_SIZE = env.int("AI_BATCH_SIZE", default=32)
+# One AI task analyses its job together with other jobs waiting for AI: at most this many
+# jobs and posts per engine batch (README "AI engines"); 1 job: each job alone.
+AI_BATCH_MAX_JOBS = env.int("AI_BATCH_MAX_JOBS", default=8)
+AI_BATCH_MAX_POSTS = env.int("AI_BATCH_MAX_POSTS", default=64)
 AI_TORCH_THREADS = env.int("AI_TORCH_THREADS", default=0)  # 0: torch's default
 AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8
 AI_CATEGORY_TOP_K = env.int("AI_CATEGORY_TOP_K", default=0)  # 0: all categories (exact)
