@@ -16,6 +16,7 @@ import ctypes
 import gc
 import logging
 import mmap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class LoadedModel:
     input_names: tuple[str, ...]
     pad_id: int
     forward_passes: int = field(default=0)  # counted for tests and the benchmark
+    padded_tokens: int = field(default=0)  # rows x width of every forward pass
+    forward_seconds: float = field(default=0.0)  # wall time inside the model
 
     @property
     def num_labels(self) -> int:
@@ -181,12 +184,38 @@ def encode_texts(lm: LoadedModel, texts: list[str]) -> list[dict[str, list[int]]
     return _rows(lm, enc, len(texts))
 
 
-def encode_pairs(lm: LoadedModel, premises: list[str], hypotheses: list[str]) -> list[dict[str, list[int]]]:
-    """Token ids of (premise, hypothesis) pairs, truncating only the premise like the zero-shot pipeline."""
+def encode_pairs(
+    lm: LoadedModel, premises: list[str], hypotheses: list[str], *, premise_tokens: int = 0
+) -> list[dict[str, list[int]]]:
+    """Token ids of (premise, hypothesis) pairs, truncating only the premise like the zero-shot pipeline.
+
+    The pair is cut at the model's ``max_length``; with ``premise_tokens`` > 0 the premise is
+    also cut at that many tokens (the hypothesis is always whole), i.e. each hypothesis's
+    pairs are cut at ``premise_tokens`` + its own length + the special tokens.
+    """
     if not premises:
         return []
+    if premise_tokens <= 0:
+        return _encode_pairs(lm, premises, hypotheses, lm.max_length)
+    groups: dict[str, list[int]] = {}
+    for index, hypothesis in enumerate(hypotheses):
+        groups.setdefault(hypothesis, []).append(index)
+    specials = lm.tokenizer.num_special_tokens_to_add(pair=True)
+    rows: list[dict[str, list[int]]] = [{} for _ in premises]
+    for hypothesis, indices in groups.items():
+        width = len(lm.tokenizer(hypothesis, add_special_tokens=False)["input_ids"])
+        limit = min(lm.max_length, premise_tokens + width + specials)
+        encoded = _encode_pairs(lm, [premises[i] for i in indices], [hypothesis] * len(indices), limit)
+        for index, row in zip(indices, encoded, strict=True):
+            rows[index] = row
+    return rows
+
+
+def _encode_pairs(
+    lm: LoadedModel, premises: list[str], hypotheses: list[str], max_length: int
+) -> list[dict[str, list[int]]]:
     try:
-        enc = lm.tokenizer(premises, hypotheses, truncation="only_first", max_length=lm.max_length, padding=False)
+        enc = lm.tokenizer(premises, hypotheses, truncation="only_first", max_length=max_length, padding=False)
     except Exception as exc:
         if "too short" not in str(exc):
             raise
@@ -245,9 +274,12 @@ def _forward(lm: LoadedModel, rows: list[dict[str, list[int]]]) -> np.ndarray:
     if "attention_mask" not in batch:
         mask = [[1] * len(row["input_ids"]) + [0] * (width - len(row["input_ids"])) for row in rows]
         batch["attention_mask"] = torch.tensor(mask, dtype=torch.long, device=lm.device)
+    started = time.perf_counter()
     with torch.inference_mode():
         result = lm.model(**batch).logits
+    lm.forward_seconds += time.perf_counter() - started
     lm.forward_passes += 1
+    lm.padded_tokens += width * len(rows)
     return result.float().cpu().numpy()
 
 

@@ -9,8 +9,8 @@ Imported only by ``analysis.engines.registry`` when the engine is built, in the 
    language the sentiment model covers (``AI_SENTIMENT_LANGUAGES``, empty = all);
 4. builds the (caption, hypothesis) NLI pairs of every post and candidate category
    (``AI_CATEGORY_TOP_K`` > 0 keeps the K categories with most keyword/hashtag evidence,
-   all of them when a post has none) and runs them together, one forward pass per
-   length bucket;
+   all of them when a post has none; ``AI_CATEGORY_MAX_TOKENS`` > 0 reads only that many
+   caption tokens per pair) and runs them together, one forward pass per length bucket;
 5. blends the zero-shot distribution with the keyword/hashtag evidence (see ``blend``)
    and stores the results in the cache.
 """
@@ -48,6 +48,7 @@ class TransformersOptions:
     categories: tuple[str, ...]
     hypothesis_template: str = "This example is about {}."
     max_tokens: int = 128  # 0: the model's own limit
+    category_max_tokens: int = 0  # caption tokens in each NLI pair; 0: as max_tokens
     batch_size: int = 32  # rows per forward pass at most (token budget: batch_size x max_tokens)
     threads: int = 0
     quantize: str = ""  # "" | "int8" (CPU only)
@@ -69,6 +70,7 @@ class TransformersOptions:
             "categories": tuple(settings.AI_CATEGORIES),
             "hypothesis_template": settings.AI_HYPOTHESIS_TEMPLATE,
             "max_tokens": settings.AI_MAX_TOKENS,
+            "category_max_tokens": settings.AI_CATEGORY_MAX_TOKENS,
             "batch_size": settings.AI_BATCH_SIZE,
             "threads": settings.AI_TORCH_THREADS,
             "quantize": settings.AI_QUANTIZE,
@@ -176,7 +178,7 @@ class TransformersEngine:
         digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:10]
         return (
             f"{NAME}:f{FORMAT_VERSION}:s={o.sentiment_model}:l={o.language_model}:c={o.category_model}"
-            f":q={o.quantize or 'fp'}:t={o.max_tokens}:k={o.top_k}:{digest}"
+            f":q={o.quantize or 'fp'}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}:{digest}"
         )
 
     @property
@@ -258,9 +260,8 @@ class TransformersEngine:
                 hypotheses.append(template.format(name))
                 owners.append(index)
         nli = self.category_model
-        values = hf_models.logits(
-            nli, hf_models.encode_pairs(nli, premises, hypotheses), token_budget=token_budget, max_rows=max_rows
-        )
+        rows = hf_models.encode_pairs(nli, premises, hypotheses, premise_tokens=self.options.category_max_tokens)
+        values = hf_models.logits(nli, rows, token_budget=token_budget, max_rows=max_rows)
         start = 0
         for item in items:
             block = values[start : start + len(item.candidates)]
@@ -287,6 +288,7 @@ class TransformersEngine:
             "models": {"sentiment": o.sentiment_model, "language": o.language_model, "category": o.category_model},
             "quantize": o.quantize or None,
             "max_tokens": o.max_tokens,
+            "category_max_tokens": o.category_max_tokens,
             "category_evidence": item.evidence,
         }
         if item.language is None:  # empty caption: nothing for the models to read

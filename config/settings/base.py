@@ -329,6 +329,8 @@ AI_CATEGORIES = env.list(
 )  # fmt: skip
 AI_HYPOTHESIS_TEMPLATE = env.str("AI_HYPOTHESIS_TEMPLATE", default="This example is about {}.")
 AI_MAX_TOKENS = env.int("AI_MAX_TOKENS", default=128)
+# Caption tokens read for the category (each NLI pair); 0: AI_MAX_TOKENS. Speed, not exactness.
+AI_CATEGORY_MAX_TOKENS = env.int("AI_CATEGORY_MAX_TOKENS", default=0)
 AI_BATCH_SIZE = env.int("AI_BATCH_SIZE", default=32)
 # One AI task analyses its job together with other jobs waiting for AI: at most this many
 # jobs and posts per engine batch (README "AI engines"); 1 job: each job alone.
