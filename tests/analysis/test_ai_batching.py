@@ -191,6 +191,18 @@ class TestOneTaskAnalysesEveryWaitingJob:
             assert job.status == Status.COMPLETED
             assert sum(1 for _, message in events(job) if message == "ai started") == 1
 
+    def test_without_row_locks_each_job_runs_alone(
+        self, pipeline_settings, image_host, broker, engine, run, monkeypatch
+    ):
+        # SQLite (the embedded default) cannot skip locked rows, so a claim could race another worker's.
+        monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", False)
+        jobs = ready_jobs(pipeline_settings, image_host, broker, ["creator_a", "creator_b"], run)
+        broker.deliver(tasks.analyse_posts, run)
+        assert [len(call) for call in engine.calls] == [12, 12]
+        for job in jobs:
+            job.refresh_from_db()
+            assert job.status == Status.COMPLETED and job.result["ai"]["batch"]["jobs"] == 1
+
     def test_a_job_whose_save_fails_fails_alone(self, pipeline_settings, image_host, broker, engine, run, monkeypatch):
         jobs = ready_jobs(pipeline_settings, image_host, broker, ["creator_a", "creator_b", "creator_c"], run)
         aggregate = services.profile_aggregate
