@@ -28,6 +28,7 @@ from accounts import auth_cache
 from analysis import services as analysis_services
 from analysis.api.serializers import AnalysisJobSerializer
 from analysis.selectors import job_active_for
+from config.api.throttling import is_window_throttle
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
@@ -93,7 +94,7 @@ def _viewable_profile(request: Request, username: str) -> Profile:
 # GET /search/creator/{username} for an unlocked, complete creator whose report is cached is
 # the API's hottest read. ``_cached_report_response`` answers it from the cache alone, with
 # no DRF request, no user row and no ORM: the JWT checked from the token plus the cached auth
-# record, DRF's own throttles fed from the same cache read, the access payload and the
+# record, the API's throttles fed from the same cache read, the access payload and the
 # report's pre-rendered JSON. Whatever it cannot answer from the cache (no token or a bad
 # one, a suspended user or a changed password, throttled, unknown, incomplete or locked
 # creator, anything missing from the cache or Redis down) it declines, and the DRF view
@@ -119,34 +120,25 @@ class _ThrottleRequest:
 
 
 def _fast_throttles(request: Any, user_id: str) -> list[tuple[SimpleRateThrottle, str]] | None:
-    """The view's throttles with their cache keys (None: a throttle the fast path cannot run)."""
+    """The view's throttles with their current window's counter keys (None: a throttle the
+    fast path cannot run, e.g. one scoped by view)."""
     shim = _ThrottleRequest(_ThrottleUser(user_id), request.META)
     found = []
     for throttle_class in CreatorSearchView.throttle_classes:
         throttle = throttle_class()
-        if (
-            not isinstance(throttle, SimpleRateThrottle)
-            or type(throttle).allow_request is not SimpleRateThrottle.allow_request  # e.g. scoped by view
-            or throttle.cache is not cache
-        ):
+        if not is_window_throttle(throttle) or throttle.cache is not cache:
             return None
         if throttle.rate is None:
             continue
         key = throttle.get_cache_key(shim, None)
         if key is not None:
-            found.append((throttle, key))
+            found.append((throttle, throttle.window_key(key, throttle.timer())))
     return found
 
 
 def _throttled(throttles: list[tuple[SimpleRateThrottle, str]], cached: dict[str, Any]) -> bool:
-    """``SimpleRateThrottle.allow_request`` on histories already read; nothing is written."""
-    for throttle, key in throttles:
-        throttle.key, throttle.history, throttle.now = key, cached.get(key, []), throttle.timer()
-        while throttle.history and throttle.history[-1] <= throttle.now - throttle.duration:
-            throttle.history.pop()
-        if len(throttle.history) >= throttle.num_requests:
-            return True
-    return False
+    """The throttles' own limit check on counters already read; nothing is written."""
+    return any(throttle.over_limit(cached.get(key)) for throttle, key in throttles)
 
 
 def _cached_report_response(request: Any, username: str) -> HttpResponse | None:
@@ -194,8 +186,8 @@ def _cached_report_response(request: Any, username: str) -> HttpResponse | None:
         if not record["staff"]:
             return None  # locked: the preview and its price
         access = _STAFF_ACCESS
-    for throttle, _ in throttles:
-        throttle.throttle_success()
+    for throttle, key in throttles:
+        throttle.count_request(key)
     # The DRF view's body: its dict rendered by the same renderer, the report spliced in last.
     head = reports.render_json({"username": username, "locked": False, "access": access, "job": None})
     body = b"".join((head[:-1], b',"report":', report, b"}"))
