@@ -51,20 +51,28 @@ from django.db import transaction
 from rest_framework.exceptions import NotAuthenticated
 
 from credits.errors import InsufficientCredits
-from credits.models import SpendRequest
+from credits.models import CreditTransaction, SpendRequest
 from credits.selectors import credits_quote
 from credits.services import credits_spend, wallet_lock
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def gate_idempotency_key(*, action_type: str, reference: str, cycle_start: Any, header: str | None = None) -> str:
-    """The spend key of a gated call: the client's header, else (action, reference, cycle)."""
+def gate_idempotency_key(
+    *, action_type: str, reference: str, cycle_start: Any, header: str | None = None, refunds: int = 0
+) -> str:
+    """The spend key of a gated call: the client's header, else (action, reference, cycle).
+
+    ``refunds`` counts the refunded spends of that action and reference in the cycle: once a
+    charge was given back (the action delivered nothing), doing the action again is a new
+    purchase with a key of its own, not a replay of the refunded one.
+    """
     if header:
         digest = hashlib.sha256(header.encode()).hexdigest()[:40]
         return f"gate:{action_type}:hdr:{digest}"
     digest = hashlib.sha256(reference.encode()).hexdigest()[:40]
-    return f"gate:{action_type}:{digest}:{cycle_start:%Y%m%dT%H%M%S}"
+    key = f"gate:{action_type}:{digest}:{cycle_start:%Y%m%dT%H%M%S}"
+    return f"{key}:r{refunds}" if refunds else key
 
 
 def _resolve(value: Any, request: Any, args: tuple, kwargs: dict) -> Any:
@@ -102,6 +110,13 @@ def requires_credits(
                     reference=ref,
                     cycle_start=wallet.cycle_start,
                     header=request.headers.get(IDEMPOTENCY_HEADER),
+                    refunds=CreditTransaction.objects.filter(
+                        wallet=wallet,
+                        kind=CreditTransaction.Kind.REFUND,
+                        action_type=action_type,
+                        reference=ref,
+                        cycle_start=wallet.cycle_start,
+                    ).count(),
                 )
                 paid_before = SpendRequest.objects.filter(
                     wallet=wallet, idempotency_key=key, outcome=SpendRequest.Outcome.CHARGED

@@ -75,3 +75,17 @@ def test_transient_failures_keep_the_charge_and_access(
         analysis_services.job_fail(job_id=job_id, stage="scrape", category="provider_error", detail="503")
     assert not CreditTransaction.objects.filter(kind="refund").exists()
     assert UserProfileAccess.objects.filter(user=user).exists()
+
+
+def test_unlocking_again_after_a_refund_is_a_new_purchase(
+    api_client, user, pipeline_settings, django_capture_on_commit_callbacks
+):
+    _use_up_plan_quota(user)
+    _unlock_and_run(api_client, "no_such_creator_w", django_capture_on_commit_callbacks)
+    assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
+    # the creator still does not exist: charged again, refunded again, never free
+    job = _unlock_and_run(api_client, "no_such_creator_w", django_capture_on_commit_callbacks)
+    assert job.error_category == "not_found"
+    spends = CreditTransaction.objects.filter(kind="spend", reference="profile:no_such_creator_w")
+    assert spends.count() == 2 and CreditTransaction.objects.filter(kind="refund").count() == 2
+    assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
