@@ -34,9 +34,12 @@ CRITERION_STEP = {
     "posts_thumbnails": "media",
 }
 
-_ANALYSED = Q(posts__ai_analyzed_at__isnull=False) & ~Q(posts__ai_content_category="") & ~Q(
-    posts__ai_sentiment=""
-) & ~Q(posts__ai_language_code="")
+_ANALYSED = (
+    Q(posts__ai_analyzed_at__isnull=False)
+    & ~Q(posts__ai_content_category="")
+    & ~Q(posts__ai_sentiment="")
+    & ~Q(posts__ai_language_code="")
+)
 
 
 @dataclass(frozen=True)

@@ -107,13 +107,13 @@ class Post(UUIDModel):
         ordering = ["-posted_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(likes_count__gte=0) & Q(comments_count__gte=0)
+                condition=Q(likes_count__gte=0)
+                & Q(comments_count__gte=0)
                 & (Q(video_view_count__isnull=True) | Q(video_view_count__gte=0)),
                 name="profiles_post_counts_non_negative",
             ),
             models.CheckConstraint(
-                condition=Q(ai_sentiment_score__isnull=True)
-                | Q(ai_sentiment_score__gte=-1, ai_sentiment_score__lte=1),
+                condition=Q(ai_sentiment_score__isnull=True) | Q(ai_sentiment_score__gte=-1, ai_sentiment_score__lte=1),
                 name="profiles_post_sentiment_range",
             ),
         ]
