@@ -14,7 +14,10 @@ its own process so that peak RSS is per mode:
   category, no evidence blending — must give the old way's labels;
 - ``fast``: the engine with ``AI_QUANTIZE=int8`` and ``AI_MAX_TOKENS=128``; also timed on a
   new 12-post creator (the 12 captions, models already loaded, nothing cached);
-- ``fast_topk`` (only with ``--modes``): ``fast`` plus ``AI_CATEGORY_TOP_K=5``.
+- ``fast_topk`` (only with ``--modes``): ``fast`` plus ``AI_CATEGORY_TOP_K=5``;
+- ``fast_x86`` (only with ``--modes``): ``fast`` on torch's default int8 engine (fbgemm)
+  instead of ``AI_INT8_BACKEND=auto`` (oneDNN on AMX CPUs);
+- ``fast_bf16`` (only with ``--modes``): ``AI_QUANTIZE=bf16`` instead of int8.
 
 ``--creator`` measures only the AI of a new 12-post creator (the 12 Humans of New York
 captions, long ones) against the 20 s target, for fast mode and the speed settings on top of
@@ -122,6 +125,10 @@ MODE_OPTIONS = {
     "fast": {"quantize": "int8", "max_tokens": 128},
     # Fewer NLI pairs: the 5 categories with most keyword/hashtag evidence (all without any).
     "fast_topk": {"quantize": "int8", "max_tokens": 128, "top_k": 5},
+    # The same int8 on torch's default quantized engine (fbgemm) instead of AI_INT8_BACKEND=auto.
+    "fast_x86": {"quantize": "int8", "max_tokens": 128, "int8_backend": "x86"},
+    # bfloat16 weights and activations instead of int8 (AVX-512 BF16 / AMX CPUs).
+    "fast_bf16": {"quantize": "bf16", "max_tokens": 128},
 }
 
 
@@ -129,6 +136,8 @@ FAST = MODE_OPTIONS["fast"]
 # Fast mode, then the settings that cut NLI work: AI_CATEGORY_MAX_TOKENS (ct) and AI_CATEGORY_TOP_K.
 CREATOR_CONFIGS = {
     "fast": FAST,
+    "fast_x86": MODE_OPTIONS["fast_x86"],
+    "fast_bf16": MODE_OPTIONS["fast_bf16"],
     "fast_ct64": {**FAST, "category_max_tokens": 64},
     "fast_top5": {**FAST, "top_k": 5},
     "fast_ct64_top5": {**FAST, "category_max_tokens": 64, "top_k": 5},
@@ -323,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--models", type=Path, default=Path(tempfile.gettempdir()) / "cas-bench-ai-models")
     parser.add_argument("--mode", help=argparse.SUPPRESS)  # a child process: build, a mode or creator:<config>
-    parser.add_argument("--modes", default="old,exact,fast", help="add fast_topk for int8 + 128 tokens + top-5")
+    parser.add_argument("--modes", default="old,exact,fast", help="also: fast_topk, fast_x86, fast_bf16")
     parser.add_argument("--creator", action="store_true", help="time a new 12-post creator against 20 s")
     parser.add_argument("--configs", default=",".join(CREATOR_CONFIGS), help="with --creator")
     parser.add_argument("--threads", type=int, default=0, help="with --creator: torch threads (0: default)")

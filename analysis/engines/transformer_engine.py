@@ -51,7 +51,8 @@ class TransformersOptions:
     category_max_tokens: int = 0  # caption tokens in each NLI pair; 0: as max_tokens
     batch_size: int = 32  # rows per forward pass at most (token budget: batch_size x max_tokens)
     threads: int = 0
-    quantize: str = ""  # "" | "int8" (CPU only)
+    quantize: str = ""  # "" | "int8" | "bf16" (CPU only; CUDA runs fp16)
+    int8_backend: str = "auto"  # quantized engine for int8: auto | x86 | fbgemm | onednn | qnnpack
     top_k: int = 0  # 0: every category (exact zero-shot)
     sentiment_languages: tuple[str, ...] = ()  # empty: every language
     evidence_weight: float = 0.3  # 0: the zero-shot label alone (exactly the pipeline's)
@@ -74,6 +75,7 @@ class TransformersOptions:
             "batch_size": settings.AI_BATCH_SIZE,
             "threads": settings.AI_TORCH_THREADS,
             "quantize": settings.AI_QUANTIZE,
+            "int8_backend": settings.AI_INT8_BACKEND,
             "top_k": settings.AI_CATEGORY_TOP_K,
             "sentiment_languages": tuple(settings.AI_SENTIMENT_LANGUAGES),
             "evidence_weight": settings.AI_CATEGORY_EVIDENCE_WEIGHT,
@@ -136,16 +138,26 @@ class TransformersEngine:
 
     def __init__(self, options: TransformersOptions, *, evidence: EvidenceFn | None = None) -> None:
         self.options = options
-        if options.quantize not in ("", "int8"):
-            raise ValueError(f"Unknown AI_QUANTIZE value {options.quantize!r} (expected '' or 'int8').")
+        if options.quantize not in hf_models.QUANTIZE_MODES:
+            raise ValueError(
+                f"Unknown AI_QUANTIZE value {options.quantize!r} (expected one of {hf_models.QUANTIZE_MODES})."
+            )
         self.evidence = evidence or _default_evidence()
         hf_models.configure_threads(options.threads)
         device = hf_models.pick_device(options.device)
+        # The int8 engine in use ("auto" resolved), part of the version: its rounding differs.
+        self.int8_backend = (
+            hf_models.int8_backend(options.int8_backend) if options.quantize == "int8" and device.type == "cpu" else ""
+        )
 
         def load(setting: str, model_id: str) -> hf_models.LoadedModel:
             try:
                 return hf_models.load_model(
-                    model_id, max_tokens=options.max_tokens, device=device, quantize=options.quantize
+                    model_id,
+                    max_tokens=options.max_tokens,
+                    device=device,
+                    quantize=options.quantize,
+                    backend=self.int8_backend,
                 )
             except Exception as exc:
                 raise RuntimeError(f"{setting}={model_id!r} could not be loaded: {exc}") from exc
@@ -173,12 +185,14 @@ class TransformersEngine:
         o = self.options
         # Everything else that changes a result goes into a short hash, so cached results
         # of another configuration (int8, top-K, template...) are never reused.
-        tuning = asdict(replace(o, batch_size=0, threads=0, cache_seconds=0, device=None))
+        tuning = asdict(replace(o, batch_size=0, threads=0, cache_seconds=0, device=None, int8_backend=""))
         tuning["device_type"] = self.device.type
+        tuning["int8_backend"] = self.int8_backend
         digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:10]
+        quantized = f"{o.quantize}-{self.int8_backend}" if self.int8_backend else (o.quantize or "fp")
         return (
             f"{NAME}:f{FORMAT_VERSION}:s={o.sentiment_model}:l={o.language_model}:c={o.category_model}"
-            f":q={o.quantize or 'fp'}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}:{digest}"
+            f":q={quantized}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}:{digest}"
         )
 
     @property
@@ -287,6 +301,7 @@ class TransformersEngine:
             "format_version": FORMAT_VERSION,
             "models": {"sentiment": o.sentiment_model, "language": o.language_model, "category": o.category_model},
             "quantize": o.quantize or None,
+            "int8_backend": self.int8_backend or None,
             "max_tokens": o.max_tokens,
             "category_max_tokens": o.category_max_tokens,
             "category_evidence": item.evidence,

@@ -338,7 +338,9 @@ AI_BATCH_SIZE = env.int("AI_BATCH_SIZE", default=32)
 AI_BATCH_MAX_JOBS = env.int("AI_BATCH_MAX_JOBS", default=8)
 AI_BATCH_MAX_POSTS = env.int("AI_BATCH_MAX_POSTS", default=64)
 AI_TORCH_THREADS = env.int("AI_TORCH_THREADS", default=0)  # 0: torch's default
-AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8
+AI_QUANTIZE = env.str("AI_QUANTIZE", default="")  # "" | int8 | bf16 (CPU)
+# Quantized engine for int8: auto (oneDNN on CPUs with AMX, else torch's default) | x86 | fbgemm | onednn
+AI_INT8_BACKEND = env.str("AI_INT8_BACKEND", default="auto")
 AI_CATEGORY_TOP_K = env.int("AI_CATEGORY_TOP_K", default=0)  # 0: all categories (exact)
 AI_SENTIMENT_LANGUAGES = env.list("AI_SENTIMENT_LANGUAGES", default=[])  # empty: any language
 AI_CACHE_SECONDS = env.int("AI_CACHE_SECONDS", default=7 * 24 * 3600)

@@ -233,6 +233,54 @@ def test_int8_mode_quantises_linear_layers_and_runs(tiny_models, texts, exact_en
     assert engine.version != exact_engine.version  # never shares cached results with fp32
 
 
+@pytest.mark.parametrize("backend", ["x86", "onednn"])
+def test_int8_runs_on_each_quantized_engine_and_versions_differ(tiny_models, texts, exact_engine, backend):
+    if backend not in torch.backends.quantized.supported_engines:
+        pytest.skip(f"{backend} is not in this torch build")
+    before = torch.backends.quantized.engine
+    try:
+        engine = make_engine(tiny_models, quantize="int8", int8_backend=backend)
+    finally:
+        torch.backends.quantized.engine = before
+    assert engine.int8_backend == backend
+    assert f":q=int8-{backend}:" in engine.version
+    posts = [PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:6])]
+    results = engine.analyse(posts)
+    assert results[0].raw["int8_backend"] == backend
+    # int8 rounding only: the zero-shot probabilities stay close to fp32's.
+    exact = exact_engine.analyse(posts)
+    for quantised, full in zip(results, exact, strict=True):
+        assert quantised.language == full.language
+        for name, score in full.raw["zero_shot"].items():
+            assert quantised.raw["zero_shot"][name] == pytest.approx(score, abs=0.05)
+    other = "x86" if backend == "onednn" else "onednn"
+    assert engine.version != make_engine(tiny_models, quantize="int8", int8_backend=other).version
+
+
+def test_int8_backend_auto_picks_onednn_only_with_amx(monkeypatch):
+    monkeypatch.setattr(torch.backends.quantized, "engine", "x86")
+    assert hf_models.int8_backend("auto", frozenset({"avx512f", "amx_int8", "amx_tile"})) == "onednn"
+    assert hf_models.int8_backend("auto", frozenset({"avx2", "avx512_vnni"})) == "x86"
+    assert hf_models.int8_backend("fbgemm") == "fbgemm"
+    with pytest.raises(ValueError, match="AI_INT8_BACKEND"):
+        hf_models.int8_backend("tensorrt")
+
+
+def test_bf16_mode_runs_in_bfloat16_with_fp32_labels_for_confident_inputs(tiny_models, texts, exact_engine):
+    engine = make_engine(tiny_models, quantize="bf16")
+    assert {p.dtype for p in engine.category_model.model.parameters()} == {torch.bfloat16}
+    assert ":q=bf16:" in engine.version and engine.version != exact_engine.version
+    posts = [PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:6])]
+    results = engine.analyse(posts)
+    exact = exact_engine.analyse(posts)
+    for half, full in zip(results, exact, strict=True):
+        assert half.raw["quantize"] == "bf16"
+        assert half.language == full.language
+        assert half.language_confidence == pytest.approx(full.language_confidence, abs=0.02)
+        for name, score in full.raw["zero_shot"].items():
+            assert half.raw["zero_shot"][name] == pytest.approx(score, abs=0.02)
+
+
 def test_bad_quantize_value_is_refused(tiny_models):
     with pytest.raises(ValueError, match="AI_QUANTIZE"):
         make_engine(tiny_models, quantize="int4")
