@@ -94,31 +94,39 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-def int8_backend(requested: str = "auto", flags: frozenset[str] | None = None) -> str:
-    """The quantized engine that runs dynamic int8 Linear layers (``AI_INT8_BACKEND``).
+# torch's own choice (x86, i.e. fbgemm, on x86 CPUs), before load_model changes it.
+DEFAULT_INT8_BACKEND = torch.backends.quantized.engine
 
-    ``auto`` picks oneDNN on CPUs with AMX int8 tiles (its int8 matmuls run on AMX: 1.7x
-    fbgemm's AVX-512 VNNI kernels on bart-large on the 2-core development machine) and
-    torch's default (``x86``, i.e. fbgemm) elsewhere. Any other value must be one of the
-    engines this torch build supports.
+
+def int8_backend(requested: str = "auto", flags: frozenset[str] | None = None, *, main: bool = True) -> str:
+    """The quantized engine that runs a model's dynamic int8 Linear layers (``AI_INT8_BACKEND``).
+
+    ``auto`` picks oneDNN for the ``main`` model (the NLI model, 95% of the work) on CPUs
+    with AMX int8 tiles: its int8 matrix products run on AMX, 1.6x fbgemm's AVX-512 VNNI
+    kernels on bart-large on the 2-core development machine. oneDNN also keeps the original
+    int8 weights beside its packed copy, so the small sentiment and language models, where
+    speed hardly matters, stay on torch's default (``x86``, i.e. fbgemm), as every model
+    does on other CPUs. Any other value applies to every model and must be an engine this
+    torch build supports.
     """
     if requested not in INT8_BACKENDS:
         raise ValueError(f"Unknown AI_INT8_BACKEND value {requested!r} (expected one of {INT8_BACKENDS}).")
     supported = torch.backends.quantized.supported_engines
     if requested == "auto":
         flags = cpu_flags() if flags is None else flags
-        return "onednn" if "amx_int8" in flags and "onednn" in supported else torch.backends.quantized.engine
+        amx = "amx_int8" in flags and "onednn" in supported
+        return "onednn" if main and amx else DEFAULT_INT8_BACKEND
     if requested not in supported:
         raise ValueError(f"AI_INT8_BACKEND={requested!r} is not supported by this torch build ({supported}).")
     return requested
 
 
 def load_model(
-    model_id: str, *, max_tokens: int, device: torch.device, quantize: str = "", backend: str = "x86"
+    model_id: str, *, max_tokens: int, device: torch.device, quantize: str = "", backend: str = ""
 ) -> LoadedModel:
     """Load a hub id or a local directory; fp16 on CUDA; on CPU dynamic int8 Linear layers or bf16.
 
-    ``backend`` is the quantized engine for int8 (see ``int8_backend``); bf16 keeps the
+    ``backend`` is the quantized engine for int8 (see ``int8_backend``; "" = torch's default); bf16 keeps the
     weights and activations in bfloat16 (fast on CPUs with AVX-512 BF16 or AMX; slow, but
     correct, elsewhere) and returns float32 logits like every mode.
 
@@ -133,7 +141,7 @@ def load_model(
         model = model.half().to(device)
     elif quantize == "int8":
         # Weights are packed for the engine that is current when they are quantised.
-        torch.backends.quantized.engine = backend
+        torch.backends.quantized.engine = backend or DEFAULT_INT8_BACKEND
         quantize_int8(model)
     elif quantize == "bf16":
         if not torch.ops.mkldnn._is_mkldnn_bf16_supported():

@@ -33,10 +33,13 @@ from analysis.engines.cache import cached_results, result_fingerprint, store_res
 logger = logging.getLogger(__name__)
 
 NAME = "transformers"
-# Padded tokens per forward pass. Larger passes are no faster on CPU (the matrices are
-# already big enough) but cost memory: at bart-large size, 4,096-token passes added 1 GB
-# to the int8 worker's peak, 1,024-token passes nothing beyond loading.
+# Padded tokens per forward pass (AI_TOKENS_PER_PASS=0). Larger passes are no faster on
+# CPU (the matrices are already big enough) but cost memory. With fbgemm int8 and fp32,
+# 4,096-token passes added 1 GB to the worker's peak, 1,024-token passes nothing beyond
+# loading. oneDNN's int8 kernels keep per-pass buffers that the allocator holds on to:
+# at 1,024 tokens the three-model worker peaked at 2.6 GB, at 256 at 2.0 GB, equally fast.
 TOKENS_PER_PASS = 1024
+ONEDNN_INT8_TOKENS_PER_PASS = 256
 EvidenceFn = Callable[[PostInput, Sequence[str]], dict[str, float]]
 
 
@@ -49,7 +52,8 @@ class TransformersOptions:
     hypothesis_template: str = "This example is about {}."
     max_tokens: int = 128  # 0: the model's own limit
     category_max_tokens: int = 0  # caption tokens in each NLI pair; 0: as max_tokens
-    batch_size: int = 32  # rows per forward pass at most (token budget: batch_size x max_tokens)
+    batch_size: int = 32  # rows per forward pass at most
+    tokens_per_pass: int = 0  # padded tokens per forward pass at most; 0: see TOKENS_PER_PASS
     threads: int = 0
     quantize: str = ""  # "" | "int8" | "bf16" (CPU only; CUDA runs fp16)
     int8_backend: str = "auto"  # quantized engine for int8: auto | x86 | fbgemm | onednn | qnnpack
@@ -73,6 +77,7 @@ class TransformersOptions:
             "max_tokens": settings.AI_MAX_TOKENS,
             "category_max_tokens": settings.AI_CATEGORY_MAX_TOKENS,
             "batch_size": settings.AI_BATCH_SIZE,
+            "tokens_per_pass": settings.AI_TOKENS_PER_PASS,
             "threads": settings.AI_TORCH_THREADS,
             "quantize": settings.AI_QUANTIZE,
             "int8_backend": settings.AI_INT8_BACKEND,
@@ -145,19 +150,24 @@ class TransformersEngine:
         self.evidence = evidence or _default_evidence()
         hf_models.configure_threads(options.threads)
         device = hf_models.pick_device(options.device)
-        # The int8 engine in use ("auto" resolved), part of the version: its rounding differs.
-        self.int8_backend = (
-            hf_models.int8_backend(options.int8_backend) if options.quantize == "int8" and device.type == "cpu" else ""
-        )
+        # The int8 engine of each model ("auto" resolved), part of the version: their rounding differs.
+        self.int8_backends: dict[str, str] = {}
+        if options.quantize == "int8" and device.type == "cpu":
+            self.int8_backends = {
+                role: hf_models.int8_backend(options.int8_backend, main=role == "category")
+                for role in ("language", "category", "sentiment")
+            }
+        self.int8_backend = self.int8_backends.get("category", "")
 
         def load(setting: str, model_id: str) -> hf_models.LoadedModel:
+            role = setting.removeprefix("AI_").removesuffix("_MODEL").lower()
             try:
                 return hf_models.load_model(
                     model_id,
                     max_tokens=options.max_tokens,
                     device=device,
                     quantize=options.quantize,
-                    backend=self.int8_backend,
+                    backend=self.int8_backends.get(role, ""),
                 )
             except Exception as exc:
                 raise RuntimeError(f"{setting}={model_id!r} could not be loaded: {exc}") from exc
@@ -174,6 +184,9 @@ class TransformersEngine:
         self.entailment_id, self.contradiction_id = hf_models.entailment_ids(self.category_model.id2label)
         if "{}" not in options.hypothesis_template:
             raise ValueError(f"AI_HYPOTHESIS_TEMPLATE {options.hypothesis_template!r} has no '{{}}'.")
+        self.tokens_per_pass = options.tokens_per_pass or (
+            ONEDNN_INT8_TOKENS_PER_PASS if self.int8_backend == "onednn" else TOKENS_PER_PASS
+        )
         self._version = self._build_version()
 
     @classmethod
@@ -185,9 +198,11 @@ class TransformersEngine:
         o = self.options
         # Everything else that changes a result goes into a short hash, so cached results
         # of another configuration (int8, top-K, template...) are never reused.
-        tuning = asdict(replace(o, batch_size=0, threads=0, cache_seconds=0, device=None, int8_backend=""))
+        tuning = asdict(
+            replace(o, batch_size=0, tokens_per_pass=0, threads=0, cache_seconds=0, device=None, int8_backend="")
+        )
         tuning["device_type"] = self.device.type
-        tuning["int8_backend"] = self.int8_backend
+        tuning["int8_backends"] = self.int8_backends
         digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:10]
         quantized = f"{o.quantize}-{self.int8_backend}" if self.int8_backend else (o.quantize or "fp")
         return (
@@ -227,9 +242,9 @@ class TransformersEngine:
         for item in items:
             item.evidence = {name: float(v) for name, v in self.evidence(item.post, o.categories).items() if v > 0}
         texts = [item for item in items if (item.post.caption or "").strip()]
-        # At most AI_BATCH_SIZE rows and TOKENS_PER_PASS padded tokens per forward pass:
+        # At most AI_BATCH_SIZE rows and tokens_per_pass padded tokens per forward pass:
         # long captions make fewer rows per pass, not more memory.
-        budget = TOKENS_PER_PASS
+        budget = self.tokens_per_pass
         rows = max(o.batch_size, 1)
         if texts:
             lang = self.language_model
@@ -301,7 +316,7 @@ class TransformersEngine:
             "format_version": FORMAT_VERSION,
             "models": {"sentiment": o.sentiment_model, "language": o.language_model, "category": o.category_model},
             "quantize": o.quantize or None,
-            "int8_backend": self.int8_backend or None,
+            "int8_backends": self.int8_backends or None,
             "max_tokens": o.max_tokens,
             "category_max_tokens": o.category_max_tokens,
             "category_evidence": item.evidence,

@@ -333,6 +333,8 @@ AI_MAX_TOKENS = env.int("AI_MAX_TOKENS", default=128)
 # Caption tokens read for the category (each NLI pair); 0: AI_MAX_TOKENS. Speed, not exactness.
 AI_CATEGORY_MAX_TOKENS = env.int("AI_CATEGORY_MAX_TOKENS", default=0)
 AI_BATCH_SIZE = env.int("AI_BATCH_SIZE", default=32)
+# Padded tokens per forward pass; 0: 256 with oneDNN int8 (its buffers cost memory), else 1,024.
+AI_TOKENS_PER_PASS = env.int("AI_TOKENS_PER_PASS", default=0)
 # One AI task analyses its job together with other jobs waiting for AI: at most this many
 # jobs and posts per engine batch (README "AI engines"); 1 job: each job alone.
 AI_BATCH_MAX_JOBS = env.int("AI_BATCH_MAX_JOBS", default=8)

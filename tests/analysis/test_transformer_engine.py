@@ -243,10 +243,12 @@ def test_int8_runs_on_each_quantized_engine_and_versions_differ(tiny_models, tex
     finally:
         torch.backends.quantized.engine = before
     assert engine.int8_backend == backend
+    # oneDNN's per-pass buffers stay resident, so its passes are smaller by default.
+    assert engine.tokens_per_pass == (256 if backend == "onednn" else 1024)
     assert f":q=int8-{backend}:" in engine.version
     posts = [PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:6])]
     results = engine.analyse(posts)
-    assert results[0].raw["int8_backend"] == backend
+    assert results[0].raw["int8_backends"] == {"language": backend, "category": backend, "sentiment": backend}
     # int8 rounding only: the zero-shot probabilities stay close to fp32's.
     exact = exact_engine.analyse(posts)
     for quantised, full in zip(results, exact, strict=True):
@@ -257,11 +259,50 @@ def test_int8_runs_on_each_quantized_engine_and_versions_differ(tiny_models, tex
     assert engine.version != make_engine(tiny_models, quantize="int8", int8_backend=other).version
 
 
-def test_int8_backend_auto_picks_onednn_only_with_amx(monkeypatch):
-    monkeypatch.setattr(torch.backends.quantized, "engine", "x86")
-    assert hf_models.int8_backend("auto", frozenset({"avx512f", "amx_int8", "amx_tile"})) == "onednn"
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"avx512f", "amx_tile", "amx_int8"}, {"language": "x86", "category": "onednn", "sentiment": "x86"}),
+        ({"avx2", "avx512_vnni"}, {"language": "x86", "category": "x86", "sentiment": "x86"}),
+    ],
+)
+def test_auto_int8_backends_by_cpu(tiny_models, monkeypatch, flags, expected):
+    if "onednn" not in torch.backends.quantized.supported_engines:
+        pytest.skip("onednn is not in this torch build")
+    monkeypatch.setattr(hf_models, "cpu_flags", lambda: frozenset(flags))
+    before = torch.backends.quantized.engine
+    try:
+        engine = make_engine(tiny_models, quantize="int8")
+    finally:
+        torch.backends.quantized.engine = before
+    assert engine.int8_backends == expected
+    assert engine.tokens_per_pass == (256 if expected["category"] == "onednn" else 1024)
+    [result] = engine.analyse([PostInput(key="a", caption="Coffee and a long walk by the river this morning")])
+    assert result.raw["int8_backends"] == expected
+
+
+def test_tokens_per_pass_bounds_the_forward_passes_without_changing_results(tiny_models, texts):
+    posts = [PostInput(key=str(i), caption=t) for i, t in enumerate(texts[:8])]
+    small = make_engine(tiny_models, tokens_per_pass=128, max_tokens=32)
+    large = make_engine(tiny_models, tokens_per_pass=4096, max_tokens=32)
+    assert small.version == large.version  # a speed/memory knob: results are shared
+    fine, coarse = small.analyse(posts), large.analyse(posts)
+    nli_small, nli_large = small.category_model, large.category_model
+    assert nli_small.forward_passes > nli_large.forward_passes
+    assert nli_small.padded_tokens <= 128 * nli_small.forward_passes
+    for a, b in zip(fine, coarse, strict=True):
+        assert (a.sentiment, a.language, a.category) == (b.sentiment, b.language, b.category)
+        assert a.category_confidence == pytest.approx(b.category_confidence, abs=1e-4)
+
+
+def test_int8_backend_auto_picks_onednn_only_with_amx_and_for_the_nli_model():
+    amx = frozenset({"avx512f", "amx_int8", "amx_tile"})
+    assert hf_models.int8_backend("auto", amx) == "onednn"
+    # The small models stay on torch's default: oneDNN's second copy of the weights costs memory.
+    assert hf_models.int8_backend("auto", amx, main=False) == hf_models.DEFAULT_INT8_BACKEND == "x86"
     assert hf_models.int8_backend("auto", frozenset({"avx2", "avx512_vnni"})) == "x86"
     assert hf_models.int8_backend("fbgemm") == "fbgemm"
+    assert hf_models.int8_backend("onednn", main=False) == "onednn"
     with pytest.raises(ValueError, match="AI_INT8_BACKEND"):
         hf_models.int8_backend("tensorrt")
 
