@@ -82,6 +82,13 @@ QUANTIZE_MODES = ("", "int8", "bf16")
 INT8_BACKENDS = ("auto", "x86", "fbgemm", "onednn", "qnnpack")
 
 
+def check_quantize(quantize: str) -> str:
+    """``quantize`` when it is an ``AI_QUANTIZE`` mode, else a ValueError naming the setting."""
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"Unknown AI_QUANTIZE value {quantize!r} (expected one of {QUANTIZE_MODES}).")
+    return quantize
+
+
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags from /proc/cpuinfo (Linux; empty elsewhere)."""
     try:
@@ -133,6 +140,7 @@ def load_model(
     Raises whatever transformers raises when the model cannot be loaded (missing path,
     no network, bad config); the registry turns that into a fallback or a clear error.
     """
+    check_quantize(quantize)
     source = str(Path(model_id).expanduser()) if Path(model_id).expanduser().is_dir() else model_id
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = AutoModelForSequenceClassification.from_pretrained(source)
@@ -147,8 +155,6 @@ def load_model(
         if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
             logger.warning("AI_QUANTIZE=bf16 on a CPU without native bfloat16: correct but slower than fp32.")
         model = model.to(torch.bfloat16)
-    elif quantize:
-        raise ValueError(f"Unknown AI_QUANTIZE value {quantize!r} (expected one of {QUANTIZE_MODES}).")
     limit = model_limit(tokenizer, model.config)
     max_length = min(max_tokens, limit) if max_tokens > 0 else limit
     if tokenizer.pad_token_id is None:

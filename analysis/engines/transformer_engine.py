@@ -143,10 +143,7 @@ class TransformersEngine:
 
     def __init__(self, options: TransformersOptions, *, evidence: EvidenceFn | None = None) -> None:
         self.options = options
-        if options.quantize not in hf_models.QUANTIZE_MODES:
-            raise ValueError(
-                f"Unknown AI_QUANTIZE value {options.quantize!r} (expected one of {hf_models.QUANTIZE_MODES})."
-            )
+        hf_models.check_quantize(options.quantize)
         self.evidence = evidence or _default_evidence()
         hf_models.configure_threads(options.threads)
         device = hf_models.pick_device(options.device)
@@ -157,10 +154,8 @@ class TransformersEngine:
                 role: hf_models.int8_backend(options.int8_backend, main=role == "category")
                 for role in ("language", "category", "sentiment")
             }
-        self.int8_backend = self.int8_backends.get("category", "")
 
-        def load(setting: str, model_id: str) -> hf_models.LoadedModel:
-            role = setting.removeprefix("AI_").removesuffix("_MODEL").lower()
+        def load(role: str, model_id: str) -> hf_models.LoadedModel:
             try:
                 return hf_models.load_model(
                     model_id,
@@ -170,14 +165,14 @@ class TransformersEngine:
                     backend=self.int8_backends.get(role, ""),
                 )
             except Exception as exc:
-                raise RuntimeError(f"{setting}={model_id!r} could not be loaded: {exc}") from exc
+                raise RuntimeError(f"AI_{role.upper()}_MODEL={model_id!r} could not be loaded: {exc}") from exc
 
         # The language model first: quantising XLM-R's 768 MB embedding table needs a
         # transient copy, which costs least while nothing else is resident (int8 peak
         # 1.7 GB instead of 2.1 GB with the real sizes).
-        self.language_model = load("AI_LANGUAGE_MODEL", options.language_model)
-        self.category_model = load("AI_CATEGORY_MODEL", options.category_model)
-        self.sentiment_model = load("AI_SENTIMENT_MODEL", options.sentiment_model)
+        self.language_model = load("language", options.language_model)
+        self.category_model = load("category", options.category_model)
+        self.sentiment_model = load("sentiment", options.sentiment_model)
         self.device = device
         count = self.sentiment_model.num_labels
         self.sentiment_labels = [_sentiment_label(self.sentiment_model.id2label[i], i, count) for i in range(count)]
@@ -185,7 +180,7 @@ class TransformersEngine:
         if "{}" not in options.hypothesis_template:
             raise ValueError(f"AI_HYPOTHESIS_TEMPLATE {options.hypothesis_template!r} has no '{{}}'.")
         self.tokens_per_pass = options.tokens_per_pass or (
-            ONEDNN_INT8_TOKENS_PER_PASS if self.int8_backend == "onednn" else TOKENS_PER_PASS
+            ONEDNN_INT8_TOKENS_PER_PASS if self.int8_backends.get("category") == "onednn" else TOKENS_PER_PASS
         )
         self._version = self._build_version()
 
@@ -204,7 +199,8 @@ class TransformersEngine:
         tuning["device_type"] = self.device.type
         tuning["int8_backends"] = self.int8_backends
         digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:10]
-        quantized = f"{o.quantize}-{self.int8_backend}" if self.int8_backend else (o.quantize or "fp")
+        nli_backend = self.int8_backends.get("category")
+        quantized = f"{o.quantize}-{nli_backend}" if nli_backend else (o.quantize or "fp")
         return (
             f"{NAME}:f{FORMAT_VERSION}:s={o.sentiment_model}:l={o.language_model}:c={o.category_model}"
             f":q={quantized}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}:{digest}"
