@@ -9,11 +9,15 @@ from config import health
 
 
 @pytest.mark.django_db
-def test_health_reports_every_check(anon_client):
+def test_health_reports_every_check(anon_client, settings):
+    # Every dependency is up here; a generous budget keeps a busy CI machine (the first
+    # request also connects to each one) from turning that into a timeout. The timeout
+    # itself and the speed have their own tests below.
+    settings.HEALTH_CHECK_TIMEOUT = 5
     response = anon_client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "ok", body["checks"]
     assert set(body["checks"]) == {"database", "cache", "broker", "storage"}
     assert response["X-Request-ID"]
 
