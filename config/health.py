@@ -6,6 +6,7 @@ status is ``down`` (503); a cache, broker or storage failure is ``degraded`` (20
 the API still answers.
 """
 
+import hmac
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -137,7 +138,24 @@ def _probe(view):
 @_probe
 def health(request: Request) -> Response:
     body = run_checks()
+    if not _may_see_details(request):
+        # Hosts, ports and driver messages help an attacker map the network: the public
+        # answer keeps each dependency's status and timing only.
+        for check in body["checks"].values():
+            check["detail"] = check["status"]
     return Response(body, status=503 if body["status"] == "down" else 200)
+
+
+def _may_see_details(request: Request) -> bool:
+    """Staff (session) and internal probes (``HEALTH_DETAILS_TOKEN`` in ``X-Health-Token``)."""
+    token = settings.HEALTH_DETAILS_TOKEN
+    if token and hmac.compare_digest(request.headers.get("X-Health-Token", ""), token):
+        return True
+    try:
+        user = getattr(request._request, "user", None)  # the session user (no DRF auth on probes)
+        return bool(user is not None and user.is_authenticated and user.is_staff)
+    except DatabaseError:  # the session store is down: the public answer
+        return False
 
 
 @extend_schema(tags=["health"], responses={200: _simple_shape})

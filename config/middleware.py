@@ -6,7 +6,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config.logging import request_id_var
 
@@ -53,3 +55,55 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response[self.header] = request_id
         return response
+
+
+class ApiInputGuardMiddleware:
+    """Edge checks for /api/: what would otherwise reach a 500 or Django's HTML 400.
+
+    - a declared body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` -> 413 in the error format, before
+      anything reads it (Django's ``RequestDataTooBig`` is an HTML 400 and an ERROR log);
+    - NUL in the path or the query string -> 400 (PostgreSQL cannot store or compare it);
+    - the database unreachable while handling the request -> 503 with ``Retry-After``.
+    """
+
+    retry_after_seconds = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            refused = self._refuse(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest) -> HttpResponse | None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(400, "invalid_content_length", "Content-Length is not a number.")
+        if limit is not None and length > limit:
+            return _error(
+                413, "request_too_large", f"The request body is over the {limit} byte limit.", {"limit_bytes": limit}
+            )
+        if (
+            "\x00" in request.path
+            or "\x00" in request.GET.urlencode()
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+        ):
+            return _error(400, "invalid_input", "The request may not contain the NUL character.")
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/") and isinstance(exception, OperationalError | InterfaceError):
+            logger.warning("database unavailable: %s", type(exception).__name__)
+            response = _error(503, "database_unavailable", "The database is unavailable; try again shortly.")
+            response["Retry-After"] = str(self.retry_after_seconds)
+            return response
+        return None
+
+
+def _error(status: int, code: str, message: str, details: dict | None = None) -> HttpResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "details": details or {}}}, status=status)

@@ -128,8 +128,9 @@ def _xlsx(sheets: list[tuple[str, list[str], list[dict[str, Any]]]]) -> bytes:
 
 
 def _cell(value: Any) -> Any:
-    # Spreadsheets would run text starting with = + - @ as a formula (CSV/formula injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # Spreadsheets would run text starting with = + - @ as a formula (CSV/formula injection),
+    # and some strip a leading tab or carriage return first (OWASP's list).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

@@ -5,8 +5,23 @@ email address (many clients guessing one account's password). Either limit answe
 ``Retry-After``.
 """
 
+import hashlib
+
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+
+# RFC 5321 caps an address at 254 characters; anything longer is not an email and is never
+# counted by email (the per-address throttle still counts the request).
+MAX_EMAIL_LENGTH = 254
+
+
+def bounded_ident(value: str) -> str:
+    """A cache-key fragment of bounded size for a client-chosen value: its SHA-256 digest.
+
+    A raw request field in a key would let one client write megabytes into the cache per
+    request (the key is stored even after the client is throttled).
+    """
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
 class _AuthThrottle(SimpleRateThrottle):
@@ -18,6 +33,8 @@ class _AuthThrottle(SimpleRateThrottle):
         ident = self.get_ident_for(request)
         if not ident:
             return None
+        if len(ident) > 64:  # e.g. a forwarded-for chain: never an unbounded key
+            ident = bounded_ident(ident)
         return self.cache_format % {"scope": self.key_prefix or self.scope, "ident": ident}
 
     def get_ident_for(self, request: Request) -> str | None:
@@ -28,7 +45,12 @@ class _EmailKeyedThrottle(_AuthThrottle):
     def get_ident_for(self, request: Request) -> str | None:
         data = request.data
         email = data.get("email") if hasattr(data, "get") else None
-        return email.strip().lower() if isinstance(email, str) and email.strip() else None
+        if not isinstance(email, str):
+            return None
+        email = email.strip().lower()
+        if not email or len(email) > MAX_EMAIL_LENGTH or "@" not in email:
+            return None  # not an address: validated (and refused) by the view, counted by client only
+        return bounded_ident(email)
 
 
 class LoginRateThrottle(_AuthThrottle):

@@ -43,12 +43,27 @@ def test_health_is_down_503_without_the_database(anon_client, monkeypatch):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(health, "_check_database", broken)
-    response = anon_client.get("/api/health")
+    monkeypatch.setattr(health.settings, "HEALTH_DETAILS_TOKEN", "probe-secret-123")
+    response = anon_client.get("/api/health", HTTP_X_HEALTH_TOKEN="probe-secret-123")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "down"
     assert body["checks"]["database"]["status"] == "error"
     assert "OperationalError" in body["checks"]["database"]["detail"]
+
+
+def test_public_health_hides_hosts_and_driver_messages(anon_client, monkeypatch):
+    def broken():
+        raise OperationalError('connection to server at "10.0.0.7", port 5432 failed')
+
+    monkeypatch.setattr(health, "_check_database", broken)
+    monkeypatch.setattr(health.settings, "HEALTH_DETAILS_TOKEN", "probe-secret-123")
+    for headers in ({}, {"HTTP_X_HEALTH_TOKEN": "wrong"}):
+        response = anon_client.get("/api/health", **headers)
+        assert response.status_code == 503
+        text = response.content.decode()
+        assert "10.0.0.7" not in text and "5432" not in text and "OperationalError" not in text
+        assert response.json()["checks"]["database"] == {**response.json()["checks"]["database"], "detail": "error"}
 
 
 @pytest.fixture
