@@ -37,6 +37,12 @@ def strict(settings):
         "fc00::1",
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254 (cloud metadata)
+        "2002:0a00:0001::1",  # 6to4 of 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo with a non-public client
+        "2001:0:7f00:1::8000:f5fe",  # Teredo with server 127.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
         "::",
         "not-an-ip",
     ],
@@ -45,7 +51,10 @@ def test_non_public_addresses(address):
     assert not is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "157.240.1.35", "2a03:2880:f003:c07:face:b00c::2"])
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.216.34", "157.240.1.35", "2a03:2880:f003:c07:face:b00c::2", "2002:5db8:d822::1", "::ffff:8.8.8.8"],
+)
 def test_public_addresses(address):
     assert is_public_address(address)
 
