@@ -375,6 +375,9 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=0.25)
 # Internal probes that send this value in X-Health-Token (and staff) see each dependency's
 # detail in /api/health; everyone else sees statuses only. Empty: staff only.
 HEALTH_DETAILS_TOKEN = env.str("HEALTH_DETAILS_TOKEN", default="")
+# /metrics answers only from these networks (the socket's address) or with this bearer token.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,11 +1,12 @@
 """Production settings: the base settings hardened. Refuses to start half-configured."""
 
 import copy
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, env
+from .base import LOGGING, REST_FRAMEWORK, env
 
 # Read the variables themselves: the base settings' local fallbacks (the untracked
 # .secret_key file, the localhost host list) must never reach production.
@@ -15,6 +16,20 @@ if len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
+
+# CORS: no origin unless configured (the base default is the local frontend), and never a
+# loopback origin with credentials allowed: any page on the user's machine could call us.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+_local_origins = [
+    origin
+    for origin in CORS_ALLOWED_ORIGINS
+    if (urlsplit(origin).hostname or "") in {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104
+    or (urlsplit(origin).hostname or "").endswith(".localhost")
+]
+if _local_origins:
+    raise ImproperlyConfigured(f"CORS_ALLOWED_ORIGINS may not name a local origin in production: {_local_origins}.")
+# JSON only: the browsable API (HTML forms, a second UI over every endpoint) is a local aid.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
 
 DJANGO_ENV = "production"
 DEBUG = False

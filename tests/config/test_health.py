@@ -165,3 +165,17 @@ def test_prometheus_metrics(anon_client):
     text = response.content.decode()
     assert "django_http_requests_total_by_method_total" in text
     assert 'django_http_responses_total_by_status_total{status="200"}' in text
+
+
+@pytest.mark.django_db
+def test_metrics_refuse_other_networks_without_the_token(anon_client, settings):
+    settings.METRICS_TOKEN = "scrape-token-0123456789"
+    assert anon_client.get("/metrics", REMOTE_ADDR="203.0.113.5").status_code == 404
+    wrong = anon_client.get("/metrics", REMOTE_ADDR="203.0.113.5", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.status_code == 404
+    ok = anon_client.get("/metrics", REMOTE_ADDR="203.0.113.5", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789")
+    assert ok.status_code == 200
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    assert anon_client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert anon_client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 200
+    assert anon_client.get("/metrics", REMOTE_ADDR="8.8.8.8", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 404

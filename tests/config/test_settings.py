@@ -173,3 +173,21 @@ def test_web_application_does_not_import_torch_or_transformers():
     result = run_python(code, env=clean_env(DJANGO_SETTINGS_MODULE="config.settings.base"))
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:8080", "https://app.localhost"])
+def test_production_refuses_a_local_cors_origin(origin):
+    result = manage("check", env=production_env(CORS_ALLOWED_ORIGINS=f"https://app.example.com,{origin}"))
+    assert result.returncode != 0
+    assert "CORS_ALLOWED_ORIGINS may not name a local origin" in result.stderr
+
+
+def test_production_has_no_cors_origin_by_default_and_renders_json_only():
+    s = load_settings(
+        ["CORS_ALLOWED_ORIGINS", "REST_FRAMEWORK"],
+        module="config.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="api.example.com",
+    )
+    assert s["CORS_ALLOWED_ORIGINS"] == []
+    assert s["REST_FRAMEWORK"]["DEFAULT_RENDERER_CLASSES"] == ["rest_framework.renderers.JSONRenderer"]
