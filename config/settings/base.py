@@ -7,10 +7,12 @@ dataset scraping provider, the rule-based AI engine). Setting ``DATABASE_URL``,
 switches each component to the real thing. ``.env.example`` documents every variable.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -20,7 +22,12 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 # --- Core -------------------------------------------------------------------------------
-DJANGO_ENV = env.str("DJANGO_ENV", default="local")  # local | test | production
+# One switch: DJANGO_SETTINGS_MODULE. The environment's name follows from it (there is no
+# second variable that could disagree with it).
+_SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.base")
+DJANGO_ENV = {"config.settings.production": "production", "config.settings.test": "test"}.get(
+    _SETTINGS_MODULE, "local"
+)  # local | test | production
 DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "local")
 # Production refuses to start without DJANGO_SECRET_KEY. Locally a random key is made once
 # and kept in an untracked file, so that sessions survive restarts and nothing is a default.
@@ -28,8 +35,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY and DJANGO_ENV == "local":
     _key_file = BASE_DIR / ".secret_key"
     if not _key_file.is_file():
-        from django.core.management.utils import get_random_secret_key
-
         _key_file.write_text(get_random_secret_key())
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()

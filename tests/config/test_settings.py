@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from tests.config.subprocess_settings import clean_env, load_settings, manage, run_python
+from tests.config.subprocess_settings import BASE_DIR, clean_env, load_settings, manage, run_python
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,6 @@ NAMES = [
 def production_env(**extra: str) -> dict[str, str]:
     values = {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "api.example.com",
     }
@@ -147,8 +146,7 @@ def test_production_settings_are_hardened():
 def test_production_refuses_to_start_half_configured(missing, message):
     env = production_env()
     del env[missing]
-    # DJANGO_ENV unset too: the local fallbacks (.secret_key file, localhost hosts) must not apply.
-    del env["DJANGO_ENV"]
+    # The local fallbacks (.secret_key file, localhost hosts) must not apply.
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
@@ -191,3 +189,21 @@ def test_production_has_no_cors_origin_by_default_and_renders_json_only():
     )
     assert s["CORS_ALLOWED_ORIGINS"] == []
     assert s["REST_FRAMEWORK"]["DEFAULT_RENDERER_CLASSES"] == ["rest_framework.renderers.JSONRenderer"]
+
+
+def test_production_settings_never_write_a_secret_key_file(tmp_path):
+    key_file = BASE_DIR / ".secret_key"
+    existed = key_file.exists()
+    before = key_file.read_bytes() if existed else None
+    if existed:
+        key_file.rename(tmp_path / "saved")
+    try:
+        env = production_env()
+        del env["DJANGO_SECRET_KEY"]
+        result = manage("check", env=env)
+        assert result.returncode != 0
+        assert not key_file.exists()
+    finally:
+        if existed:
+            (tmp_path / "saved").rename(key_file)
+            assert key_file.read_bytes() == before
