@@ -26,6 +26,13 @@ from tests.pipeline_fixtures import REAL_EXPORT
 Status = AnalysisJob.Status
 
 
+# Claiming several waiting jobs at once needs SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL);
+# on SQLite (the embedded default) each job runs alone, which its own test covers.
+needs_skip_locked = pytest.mark.skipif(
+    not connection.features.has_select_for_update_skip_locked, reason="needs SELECT ... FOR UPDATE SKIP LOCKED"
+)
+
+
 class CountingEngine:
     """The real rule-based engine, recording the post keys of each ``analyse`` call."""
 
@@ -123,6 +130,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
 
         return run
 
+    @needs_skip_locked
     def test_one_engine_call_for_all_jobs_each_ending_with_its_own_events(
         self, pipeline_settings, image_host, broker, engine, run
     ):
@@ -173,6 +181,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
         for job in jobs:
             assert (events(job), AnalysisJob.objects.get(pk=job.pk).updated_at) == before[job.pk]
 
+    @needs_skip_locked
     @pytest.mark.parametrize(("max_jobs", "max_posts", "first_batch"), [(2, 64, 2), (8, 20, 1), (1, 64, 1)])
     def test_limits_on_jobs_and_posts(
         self, pipeline_settings, image_host, broker, engine, run, max_jobs, max_posts, first_batch
@@ -203,6 +212,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
             job.refresh_from_db()
             assert job.status == Status.COMPLETED and job.result["ai"]["batch"]["jobs"] == 1
 
+    @needs_skip_locked
     def test_a_job_whose_save_fails_fails_alone(self, pipeline_settings, image_host, broker, engine, run, monkeypatch):
         jobs = ready_jobs(pipeline_settings, image_host, broker, ["creator_a", "creator_b", "creator_c"], run)
         aggregate = services.profile_aggregate
@@ -224,6 +234,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
         assert not Post.objects.filter(profile__username="creator_b", ai_analyzed_at__isnull=False).exists()
         assert Post.objects.filter(profile__username="creator_c", ai_analyzed_at__isnull=False).count() == 12
 
+    @needs_skip_locked
     def test_an_engine_failure_fails_every_claimed_job(self, pipeline_settings, image_host, broker, engine, run):
         jobs = ready_jobs(pipeline_settings, image_host, broker, ["creator_a", "creator_b"], run)
 
@@ -238,6 +249,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
             assert (job.status, job.error_stage) == (Status.FAILED, "ai")
             assert "model crashed" in job.error_detail
 
+    @needs_skip_locked
     def test_a_reanalysis_job_waits_for_ai_from_the_start(self, pipeline_settings, image_host, broker, engine, run):
         [done] = ready_jobs(pipeline_settings, image_host, broker, ["creator_a"], run)
         broker.deliver(tasks.analyse_posts, run)
@@ -256,6 +268,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
         assert done.pk != staff.pk
 
 
+@needs_skip_locked
 @pytest.mark.django_db(transaction=True)
 def test_a_job_locked_by_another_transaction_is_not_claimed(pipeline_settings, image_host, broker, engine):
     a, b, c = ready_jobs(pipeline_settings, image_host, broker, ["creator_a", "creator_b", "creator_c"])

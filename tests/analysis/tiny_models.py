@@ -16,7 +16,8 @@ from pathlib import Path
 
 from analysis.engines.base import LANGUAGES
 
-DATA = Path("/work/shared/data")
+# The shared data beside the repository (``../shared/data``), or SHARED_DATA_DIR.
+DATA = Path(os.environ.get("SHARED_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # ids 0..4, as in RoBERTa/BART/XLM-R
 MAX_LEN = 128
 
