@@ -108,6 +108,9 @@ def access_grant(
         else:
             access.granted_at, access.expires_at, access.granted_via = now, now + timedelta(days=days), granted_via
             access.save(update_fields=["granted_at", "expires_at", "granted_via", "updated_at"])
+        # Now, for the rest of this request, and again on commit, for a reader that cached
+        # "no access" in between.
+        cache.delete(access_key(user.pk, profile.pk))
         transaction.on_commit(lambda: cache.delete(access_key(user.pk, profile.pk)))
     return access, True
 

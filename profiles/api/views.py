@@ -276,15 +276,18 @@ class CreatorUnlockView(APIView):
     def post(self, request: Request, username: str) -> Response:
         username = profile_services.username_clean(username)
         profile = profile_services.profile_get_or_create(username=username)
-        profile_access.access_grant(user=request.user, profile=profile)
+        access, _ = profile_access.access_grant(user=request.user, profile=profile)
+        # The access just granted (or kept), from its row: the cached "no access" read by the
+        # credit gate's check is only dropped when this transaction commits.
+        granted = {"granted_at": access.granted_at, "expires_at": access.expires_at, "via": access.granted_via}
         found = reports.creator_lookup(username=username)
         body: dict[str, Any] = {"username": username, "locked": False}
         if found and found["known"] and found["complete"]:
-            body.update(access=_access_payload(request.user, profile.pk), job=None)
+            body.update(access=granted, job=None)
             body["report"] = reports.report_get(profile_id=profile.pk)
             return Response(body, status=status.HTTP_200_OK)
         job, _ = analysis_services.job_start(username=username, requested_by=request.user)
-        body.update(access=_access_payload(request.user, profile.pk), job=AnalysisJobSerializer(job).data)
+        body.update(access=granted, job=AnalysisJobSerializer(job).data)
         body["report"] = None
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

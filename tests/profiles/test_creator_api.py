@@ -76,11 +76,15 @@ def test_locked_preview_without_access(api_client, creator):
 
 
 def test_full_report_after_unlock(api_client, creator):
+    assert api_client.get(SEARCH.format("humansofny")).json()["locked"] is True  # "no access" now cached
     response = api_client.post(UNLOCK.format("humansofny"))
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["credits"]["charged"] == 0 and body["credits"]["buckets"] == ["plan_quota"]
-    assert UserProfileAccess.objects.filter(user=api_client.user, profile=creator).exists()
+    row = UserProfileAccess.objects.get(user=api_client.user, profile=creator)
+    # The unlock's own answer shows the access it granted (it said null before).
+    assert body["access"] is not None and body["access"]["via"] == row.granted_via
+    assert body["access"]["expires_at"].startswith(row.expires_at.date().isoformat())
 
     body = api_client.get(SEARCH.format("humansofny")).json()
     assert body["locked"] is False and body["job"] is None
@@ -132,6 +136,7 @@ def test_unlock_of_a_missing_creator_starts_a_job_and_streams_it(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api_client.post(UNLOCK.format("humansofny"))
     assert response.status_code == 202, response.content
+    assert response.json()["access"] is not None and response.json()["access"]["expires_at"]
     job_id = response.json()["job"]["id"]
     assert response.json()["job"]["status"] == "queued"
 
