@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health, metrics
+from config import admin_login, health, metrics
 
 admin.site.site_header = "Creator Analytics — staff admin"
 admin.site.site_title = "Creator Analytics admin"
@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),
+    path("admin/login/", admin_login.admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),
 ]
 

@@ -10,6 +10,8 @@ import hashlib
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.api.throttling import WindowCounterMixin
+
 # RFC 5321 caps an address at 254 characters; anything longer is not an email and is never
 # counted by email (the per-address throttle still counts the request).
 MAX_EMAIL_LENGTH = 254
@@ -24,7 +26,7 @@ def bounded_ident(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
-class _AuthThrottle(SimpleRateThrottle):
+class _AuthThrottle(WindowCounterMixin, SimpleRateThrottle):
     """A throttle whose rate comes from ``scope`` and whose counters live under ``key_prefix``."""
 
     key_prefix = ""
@@ -91,3 +93,10 @@ class VerificationResendRateThrottle(_AuthThrottle):
 
     def get_ident_for(self, request: Request) -> str | None:
         return str(request.user.pk) if request.user and request.user.is_authenticated else self.get_ident(request)
+
+
+class AdminLoginRateThrottle(_AuthThrottle):
+    """The admin's login form, per client address (the same rate as the API's login)."""
+
+    scope = "auth_login"
+    key_prefix = "admin_login_ip"

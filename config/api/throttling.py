@@ -16,6 +16,9 @@ fast path reads the counter with its other keys and counts only a request it ser
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
@@ -35,13 +38,24 @@ class WindowCounterMixin:
         return int(count or 0) >= self.num_requests
 
     def count_request(self: Any, window_key: str) -> int | None:
-        """Add one to the window's counter (created with the window's lifetime); the new count."""
+        """Add one to the window's counter (created with the window's lifetime); the new count.
+
+        While the cache is down (django-redis answers None instead of raising), the count is
+        kept in this process instead, so that a Redis outage never switches throttling off:
+        per process rather than global, which is looser but bounded.
+        """
         try:
-            return self.cache.incr(window_key)
+            count = self.cache.incr(window_key)
         except ValueError:  # no counter yet in this window
             if self.cache.add(window_key, 1, timeout=self.duration + 1):
                 return 1
-            return self.cache.incr(window_key)  # another request created it first
+            try:
+                count = self.cache.incr(window_key)  # another request created it first
+            except ValueError:
+                count = None  # add() failed and the key is missing: the cache is not answering
+        if count is None:
+            return local_counters.incr(window_key, ttl=self.duration + 1)
+        return count
 
     def allow_request(self: Any, request: Any, view: Any) -> bool:
         if self.rate is None:
@@ -58,6 +72,33 @@ class WindowCounterMixin:
 
     def wait(self: Any) -> float | None:
         return max(self.window_end - self.now, 1.0)
+
+
+class LocalCounters:
+    """A bounded in-process stand-in for the cache's counters (used only while it is down)."""
+
+    def __init__(self, max_keys: int = 10_000):
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
+
+    def incr(self, key: str, *, ttl: float) -> int:
+        now = time.monotonic()
+        with self._lock:
+            count, expires = self._counts.pop(key, (0, now + ttl))
+            if expires <= now:
+                count, expires = 0, now + ttl
+            self._counts[key] = (count + 1, expires)
+            while len(self._counts) > self.max_keys:  # oldest first: memory stays bounded
+                self._counts.popitem(last=False)
+            return count + 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+local_counters = LocalCounters()
 
 
 class UserWindowRateThrottle(WindowCounterMixin, UserRateThrottle):
