@@ -23,6 +23,7 @@ from django.utils import timezone
 from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
 from analysis.models import AnalysisJob, AnalysisJobEvent
+from analysis.redaction import public_detail
 from analysis.signals import job_failed
 from cdn.services import image_assets_store_many
 from profiles import services as profile_services
@@ -389,7 +390,7 @@ def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> Analysis
         job.error_detail = detail[:2000]
         job.finished_at = timezone.now()
         job.save()
-        _event(job, f"failed in {stage}: {category}", category=category, detail=detail[:300])
+        _event(job, f"failed in {stage}: {category}", category=category, detail=public_detail(detail)[:300])
         transaction.on_commit(lambda: job_failed.send(sender=AnalysisJob, job=job))
     logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
     return job

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import AnalysisJob
+from analysis.redaction import public_detail
 
 
 class StageTimingSerializer(serializers.Serializer):
@@ -61,4 +62,4 @@ class AnalysisJobSerializer(serializers.ModelSerializer):
     def get_error(self, job: AnalysisJob) -> dict[str, str] | None:
         if not job.error_category:
             return None
-        return {"stage": job.error_stage, "category": job.error_category, "detail": job.error_detail}
+        return {"stage": job.error_stage, "category": job.error_category, "detail": public_detail(job.error_detail)}
