@@ -78,7 +78,7 @@ def deliver(endpoint, event: dict, *, secret: str | None = None, timestamp: int 
     """POST an event to our webhook endpoint with a real Stripe signature."""
     payload = json.dumps(event)
     header = sign(payload, secret or endpoint.secret, timestamp=timestamp)
-    return Client().post(
+    return Client(raise_request_exception=False).post(
         f"/stripe/webhook/{endpoint.djstripe_uuid}/",
         data=body if body is not None else payload,
         content_type="application/json",
@@ -88,3 +88,35 @@ def deliver(endpoint, event: dict, *, secret: str | None = None, timestamp: int 
 
 def now() -> int:
     return int(time.time())
+
+
+def wallet_of(team):
+    """The team's wallet, read through billing's one wallet lookup."""
+    from credits.models import Wallet
+    from credits.services import wallet_get_or_create
+
+    from billing.selectors import team_wallet_kwargs
+
+    wallet, _ = wallet_get_or_create(**team_wallet_kwargs(team))
+    return Wallet.objects.select_related("plan").get(pk=wallet.pk)
+
+
+def unlock_allowance(team):
+    from credits.selectors import allowance_list
+
+    wallet = wallet_of(team)
+    return next(a for a in allowance_list(wallet=wallet) if a.action_type == "influencer_unlock")
+
+
+def spend_unlocks(team, n: int, *, tag: str) -> None:
+    from credits.services import credits_spend
+
+    from billing.selectors import team_wallet_kwargs
+
+    for i in range(n):
+        credits_spend(
+            **team_wallet_kwargs(team),
+            action_type="influencer_unlock",
+            reference=f"profile:{tag}-{i}",
+            idempotency_key=f"{tag}-{i}",
+        )

@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -189,13 +190,16 @@ class FakeStripe:
                 try:
                     status, answer = fake.route(method, url.path, params)
                 except KeyError as exc:
-                    status, answer = 404, {
-                        "error": {
-                            "type": "invalid_request_error",
-                            "code": "resource_missing",
-                            "message": f"No such object: {exc}",
-                        }
-                    }
+                    status, answer = (
+                        404,
+                        {
+                            "error": {
+                                "type": "invalid_request_error",
+                                "code": "resource_missing",
+                                "message": f"No such object: {exc}",
+                            }
+                        },
+                    )
                 self._answer(status, answer)
 
             def do_GET(self) -> None:
@@ -426,7 +430,9 @@ class FakeStripe:
 
     # --- Stripe's side of a payment ---------------------------------------------------------
     def _charge(self, *, customer: str, amount: int, metadata: dict | None = None) -> tuple[dict, dict]:
-        intent = self.create("payment_intents", {}, amount=amount, currency="usd", customer=customer, status="succeeded")
+        intent = self.create(
+            "payment_intents", {}, amount=amount, currency="usd", customer=customer, status="succeeded"
+        )
         intent["metadata"] = dict(metadata or {})
         charge = self.create(
             "charges",
@@ -527,7 +533,9 @@ class FakeStripe:
         )
         sub["metadata"] = dict(session.get("metadata") or {})
         session["subscription"] = sub["id"]
-        out.update(subscription=sub, invoice=self.invoice_for(sub, reason="subscription_create", amount=price["unit_amount"]))
+        out.update(
+            subscription=sub, invoice=self.invoice_for(sub, reason="subscription_create", amount=price["unit_amount"])
+        )
         return out
 
     def renew(self, sub_id: str, *, paid: bool = True) -> dict:
@@ -537,7 +545,7 @@ class FakeStripe:
         interval = item["price"]["recurring"]["interval"]
         start = item["current_period_end"]
         end = int(
-            (timezone.datetime.fromtimestamp(start, tz=timezone.UTC) + relativedelta(months=1 if interval == "month" else 12)).timestamp()
+            (datetime.fromtimestamp(start, tz=UTC) + relativedelta(months=1 if interval == "month" else 12)).timestamp()
         )
         item["current_period_start"], item["current_period_end"] = start, end
         sub["status"] = "active" if paid else "past_due"
@@ -558,7 +566,17 @@ class FakeStripe:
         charge = self.objects[charge_id]
         charge["disputed"] = True
         return self.create(
-            "disputes", {}, charge=charge_id, amount=charge["amount"], currency="usd", reason="fraudulent", status="needs_response"
+            "disputes",
+            {},
+            charge=charge_id,
+            amount=charge["amount"],
+            currency="usd",
+            reason="fraudulent",
+            status="needs_response",
+            balance_transactions=[],
+            evidence={},
+            is_charge_refundable=False,
+            payment_intent=charge["payment_intent"],
         )
 
     # --- events and signatures ----------------------------------------------------------
