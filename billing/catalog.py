@@ -180,7 +180,9 @@ def catalog_sync() -> CatalogSyncResult:
             params["transfer_lookup_key"] = True
         created = stripe.Price.create(**params, **opts)
         if price is not None:
-            stripe.Price.modify(price.id, active=False, **opts)
+            retired = stripe.Price.modify(price.id, active=False, **opts)
+            # dj-stripe's copy of the old price must lose the key too (Stripe moved it).
+            Price.sync_from_stripe_data(retired, api_key=opts["api_key"])
             result.prices_replaced += 1
         else:
             result.prices_created += 1
