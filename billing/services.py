@@ -351,3 +351,15 @@ def webhook_endpoint_setup(*, base_url: str) -> WebhookEndpoint:
         metadata={"djstripe_uuid": str(endpoint.djstripe_uuid)},
     )
     return WebhookEndpoint.sync_from_stripe_data(created, api_key=stripe_options()["api_key"])
+
+
+def webhook_trigger_reprocess(*, trigger: Any) -> bool:
+    """Staff: process a stored, valid webhook delivery again (after a failed reaction).
+
+    dj-stripe's own processing runs in one transaction; our reactions stay once per event id.
+    """
+    if not trigger.valid:
+        return False
+    with transaction.atomic():
+        trigger.process()
+    return True

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
-
-import logging
 
 import pytest
 import stripe
@@ -92,10 +91,9 @@ def now() -> int:
 
 def wallet_of(team):
     """The team's wallet, read through billing's one wallet lookup."""
+    from billing.selectors import team_wallet_kwargs
     from credits.models import Wallet
     from credits.services import wallet_get_or_create
-
-    from billing.selectors import team_wallet_kwargs
 
     wallet, _ = wallet_get_or_create(**team_wallet_kwargs(team))
     return Wallet.objects.select_related("plan").get(pk=wallet.pk)
@@ -109,9 +107,8 @@ def unlock_allowance(team):
 
 
 def spend_unlocks(team, n: int, *, tag: str) -> None:
-    from credits.services import credits_spend
-
     from billing.selectors import team_wallet_kwargs
+    from credits.services import credits_spend
 
     for i in range(n):
         credits_spend(

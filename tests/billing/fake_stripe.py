@@ -239,7 +239,7 @@ class FakeStripe:
             self.server.shutdown()
             self.server.server_close()
 
-    def route(self, method: str, path: str, params: dict) -> tuple[int, dict]:  # noqa: C901
+    def route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
         path = path.removeprefix("/v1/")
         expand = params.pop("expand", []) or []
         with self.lock:

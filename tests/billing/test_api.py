@@ -66,9 +66,8 @@ def test_plans_show_the_prices_this_team_pays(catalog, team, owner_client):
     packages = {p["code"]: p for p in body["packages"]}
     assert packages["starter"]["price_cents"] == 5000 and packages["enterprise"]["credits"] == 10000
 
-    from credits.services import wallet_set_plan
-
     from billing.selectors import team_wallet_kwargs
+    from credits.services import wallet_set_plan
 
     wallet_set_plan(**team_wallet_kwargs(team), plan_code="premium")
     packages = {p["code"]: p for p in owner_client.get("/api/v1/billing/plans").json()["packages"]}

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Register https://<host>/stripe/webhook/<uuid>/ with Stripe and store its signing secret."
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", required=True, help="The public base URL of this API, e.g. https://api.example.com")
+        parser.add_argument(
+            "--url", required=True, help="The public base URL of this API, e.g. https://api.example.com"
+        )
 
     def handle(self, *args, **options):
         endpoint = webhook_endpoint_setup(base_url=options["url"])
