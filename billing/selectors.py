@@ -19,7 +19,7 @@ from djstripe.models import Customer
 from billing.catalog import plan_lookup_key, topup_lookup_key
 from billing.models import BillingAccount, TopUpPurchase
 from credits.models import Plan, TopUpPackage
-from credits.selectors import plan_for_user
+from credits.selectors import plan_for_account
 from teams.models import Membership, Team
 
 # Statuses in which the team keeps its paid plan (Stripe's retry window included).
@@ -32,18 +32,12 @@ WRITE_ROLES = {Membership.Role.OWNER, Membership.Role.ADMIN}
 
 
 def team_wallet_kwargs(team: Team) -> dict[str, Any]:
-    """How the credits services name this team's wallet.
-
-    Until wallets are per account, the team's wallet is its owner's.
-    """
-    owner = team.memberships.filter(role=Membership.Role.OWNER).select_related("user").first()
-    if owner is None:
-        raise LookupError(f"team {team.pk} has no owner")
-    return {"user": owner.user}
+    """How the credits services name this team's wallet: the team is the account."""
+    return {"account_id": team.pk}
 
 
 def team_plan(team: Team) -> Plan:
-    return plan_for_user(**team_wallet_kwargs(team))
+    return plan_for_account(**team_wallet_kwargs(team))
 
 
 def billing_account_get(*, team: Team) -> BillingAccount | None:
@@ -57,14 +51,6 @@ def team_for_customer(*, customer_id: str) -> Team | None:
         return account.team
     customer = Customer.objects.filter(id=customer_id).select_related("subscriber").first()
     return customer.subscriber if customer is not None else None
-
-
-def membership_for(*, user: Any, team_id: Any | None) -> Membership | None:
-    """The user's membership in the requested team, else in a team they own, else any."""
-    memberships = Membership.objects.select_related("team").filter(user=user)
-    if team_id:
-        return memberships.filter(team_id=team_id).first()
-    return memberships.filter(role=Membership.Role.OWNER).first() or memberships.first()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,15 @@
 """Billing API under /api/v1/billing/: the catalogue, Checkout, the portal, the subscription.
 
-Every view acts for the request's active team (``BillingTeamMixin``: the ``X-Team-ID``
-header, else the user's own team); members may read, owners and admins may start a payment
-or change the subscription. Without Stripe keys every endpoint answers 503
+Every view acts for the request's active team (``teams``' ``TeamScopedMixin``: the
+``X-Team-ID`` header, else the user's default team; another team is a 404); members may
+read, owners and admins may start a payment or change the subscription. Without Stripe keys every endpoint answers 503
 ``billing_not_configured``. No request body names a price, an amount or a customer: they come
 from our catalogue and the team.
 """
 
 from __future__ import annotations
 
-import uuid
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,13 +20,11 @@ from billing.api import serializers as s
 from billing.conf import billing_require_configured
 from billing.errors import BillingForbidden
 from billing.models import BillingAccount
-from config.errors import NotFound
+from teams.api.mixins import TEAM_HEADER_PARAMETER, TeamScopedMixin
 from teams.models import Team
 
 TAG = ["billing"]
-TEAM_HEADER = OpenApiParameter(
-    "X-Team-ID", OpenApiTypes.UUID, OpenApiParameter.HEADER, required=False, description="The team acted for."
-)
+TEAM_HEADER = TEAM_HEADER_PARAMETER
 
 
 def _err(description: str) -> OpenApiResponse:
@@ -47,25 +42,19 @@ WRITE_ERRORS = {
 }
 
 
-class BillingTeamMixin:
-    """Resolves the active team once for every billing view; writes need owner or admin."""
+class BillingTeamMixin(TeamScopedMixin):
+    """The active team (resolved once by ``TeamScopedMixin``); writes need owner or admin."""
 
     permission_classes = [permissions.IsAuthenticated]
 
-    def get_team(self, *, write: bool = False) -> Team:
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
         billing_require_configured()
-        raw = self.request.headers.get("X-Team-ID") or None
-        if raw:
-            try:
-                uuid.UUID(raw)
-            except ValueError:
-                raise NotFound("No such team.") from None
-        membership = selectors.membership_for(user=self.request.user, team_id=raw)
-        if membership is None:
-            raise NotFound("No such team.")
-        if write and membership.role not in selectors.WRITE_ROLES:
+
+    def get_team(self, *, write: bool = False) -> Team:
+        if write and self.membership.role not in selectors.WRITE_ROLES:
             raise BillingForbidden("Only the team's owner or an admin can manage billing.")
-        return membership.team
+        return self.team
 
 
 def _subscription(account: BillingAccount | None) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 
 import pytest
 import stripe
@@ -14,6 +13,7 @@ from django.test import Client
 from billing.catalog import catalog_sync
 from billing.services import webhook_endpoint_setup
 from teams.models import Membership, Team
+from teams.services import team_create
 from tests.billing.fake_stripe import FakeStripe, sign
 from tests.factories import UserFactory
 
@@ -49,8 +49,7 @@ def endpoint(fake_stripe, db):
 
 def make_team(*, name: str = "Brand", owner=None, members: dict | None = None) -> Team:
     owner = owner or UserFactory()
-    team = Team.objects.create(name=name, slug=f"{name.lower()}-{uuid.uuid4().hex[:8]}", created_by=owner)
-    Membership.objects.create(team=team, user=owner, role=Membership.Role.OWNER)
+    team = team_create(user=owner, name=name)
     for role, user in (members or {}).items():
         Membership.objects.create(team=team, user=user, role=role)
     return team

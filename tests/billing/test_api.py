@@ -104,7 +104,9 @@ def test_another_teams_billing_is_404(catalog, team, owner_client):
     for method, url, body in ENDPOINTS:
         response = getattr(stranger, method)(url, body, format="json")
         assert response.status_code == 404, url
-    assert _client(UserFactory()).get("/api/v1/billing/subscription").status_code == 404
+    # Without X-Team-ID a user acts for their own (personal) team, never someone else's.
+    own = _client(UserFactory()).get("/api/v1/billing/subscription")
+    assert own.status_code == 200 and own.json()["plan"] == "free" and own.json()["status"] == "none"
     bad = _client(stranger_team.memberships.get().user)
     bad.credentials(HTTP_X_TEAM_ID="not-a-uuid")
     assert bad.get("/api/v1/billing/invoices").status_code == 404
