@@ -82,3 +82,15 @@ def membership_default_set(*, user: Any, team_id: Any) -> Membership:
             membership.save(update_fields=["is_default", "updated_at"])
         memberships_invalidate(user.pk)
     return membership
+
+
+def team_flag_for_staff(*, team: Team, reason: str) -> Team:
+    """Flag the team for staff review (a payment dispute); the first reason is kept."""
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        if not locked.flagged_for_staff:
+            locked.flagged_for_staff = True
+            locked.flagged_reason = reason[:255]
+            locked.save(update_fields=["flagged_for_staff", "flagged_reason", "updated_at"])
+    team.flagged_for_staff, team.flagged_reason = locked.flagged_for_staff, locked.flagged_reason
+    return locked
