@@ -260,6 +260,11 @@ SPECTACULAR_SETTINGS = {
     # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
     # cluttering `check --deploy`, which is kept for deployment safety only.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Several choice sets are called "role" (a user's staff role, a team member's role).
+    "ENUM_NAME_OVERRIDES": {
+        "TeamRoleEnum": "teams.models.Membership.Role",
+        "InvitableRoleEnum": "teams.api.serializers.INVITABLE_ROLES",
+    },
 }
 
 # --- Internationalisation ---------------------------------------------------------------
