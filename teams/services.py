@@ -268,7 +268,7 @@ def _send_on_commit(invitation: Invitation) -> None:
     from teams.tasks import invitation_email_send
 
     invitation_id = str(invitation.pk)
-    transaction.on_commit(lambda: invitation_email_send.delay(invitation_id))
+    transaction.on_commit(lambda: invitation_email_send.apply_async(args=[invitation_id], queue="default"))
 
 
 def invitation_create(*, team: Team, actor: Any, email: str, role: str = Role.MEMBER) -> Invitation:

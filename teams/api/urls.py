@@ -15,12 +15,12 @@ urlpatterns = [
     path("<uuid:team_id>/ownership/transfer", views.OwnershipTransferView.as_view(), name="ownership-transfer"),
     path("<uuid:team_id>/invitations", views.InvitationListCreateView.as_view(), name="invitations"),
     path(
-        "<uuid:team_id>/invitations/<uuid:invitation_id>/resend",
+        "<uuid:team_id>/invitations/<int:invitation_id>/resend",
         views.InvitationResendView.as_view(),
         name="invitation-resend",
     ),
     path(
-        "<uuid:team_id>/invitations/<uuid:invitation_id>/revoke",
+        "<uuid:team_id>/invitations/<int:invitation_id>/revoke",
         views.InvitationRevokeView.as_view(),
         name="invitation-revoke",
     ),
