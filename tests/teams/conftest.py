@@ -56,3 +56,31 @@ def pending(db):
         )
 
     return _pending
+
+
+@pytest.fixture
+def spend():
+    """Spend for ``team`` as ``actor`` through the credits service (the way every gate does)."""
+    from credits.services import credits_spend
+
+    def _spend(team, actor, action_type: str, key: str, quantity: int = 1, now=None):
+        return credits_spend(
+            **selectors.team_account(team),
+            action_type=action_type,
+            quantity=quantity,
+            reference=f"test:{key}",
+            idempotency_key=key,
+            now=now,
+        )
+
+    return _spend
+
+
+@pytest.fixture
+def fund():
+    from credits.services import credits_grant
+
+    def _fund(team, amount: int, key: str = "seed-grant"):
+        return credits_grant(**selectors.team_account(team), amount=amount, reason="test funding", idempotency_key=key)
+
+    return _fund
