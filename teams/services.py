@@ -83,6 +83,14 @@ def _seats_check(team: Team, *, adding_member: bool) -> None:
         )
 
 
+def _require_above(acting: Membership, target: Membership, action: str) -> None:
+    if selectors.ROLE_RANK[target.role] >= selectors.ROLE_RANK[acting.role]:
+        raise RoleNotAllowed(
+            f"You can only {action} members below your own role.",
+            details={"your_role": acting.role, "member_role": target.role},
+        )
+
+
 def _membership_locked(team: Team, user: Any) -> Membership:
     membership = Membership.objects.select_for_update().filter(team=team, user=user).first()
     if membership is None:
@@ -184,15 +192,10 @@ def membership_role_change(*, team: Team, actor: Any, user_id: Any, role: str) -
         target = selectors.membership_get_by_user_id(team=team, user_id=user_id)
         if target.pk == acting.pk:
             raise RoleNotAllowed("Nobody can change their own role.", code="own_role")
-        rank = selectors.ROLE_RANK
         selectors.membership_require_role(acting, Role.ADMIN, "change roles")
         if role == Role.ADMIN and acting.role != Role.OWNER:
             raise RoleNotAllowed("Only the owner grants the admin role.", code="only_owner_grants_admin")
-        if rank[target.role] >= rank[acting.role]:
-            raise RoleNotAllowed(
-                "You can only change the roles of members below your own role.",
-                details={"your_role": acting.role, "member_role": target.role},
-            )
+        _require_above(acting, target, "change the roles of")
         if target.role != role:
             target.role = role
             target.save(update_fields=["role", "updated_at"])
@@ -208,11 +211,7 @@ def membership_remove(*, team: Team, actor: Any, user_id: Any) -> None:
         if target.pk == acting.pk:
             raise Conflict("Use leave to leave the team.", code="use_leave")
         selectors.membership_require_role(acting, Role.ADMIN, "remove members")
-        if selectors.ROLE_RANK[target.role] >= selectors.ROLE_RANK[acting.role]:
-            raise RoleNotAllowed(
-                "You can only remove members below your own role.",
-                details={"your_role": acting.role, "member_role": target.role},
-            )
+        _require_above(acting, target, "remove")
         target.delete()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from credits.api.serializers import AllowanceSerializer
 from teams import selectors
 from teams.models import Invitation, Membership, Team
 
@@ -137,16 +138,6 @@ class MemberUsageSerializer(serializers.Serializer):
     total_credits = serializers.IntegerField()
 
 
-class QuotaSerializer(serializers.Serializer):
-    action_type = serializers.CharField()
-    free_allowance = serializers.IntegerField()
-    free_used = serializers.IntegerField()
-    free_left = serializers.IntegerField()
-    plan_quota = serializers.IntegerField()
-    plan_used = serializers.IntegerField()
-    plan_left = serializers.IntegerField()
-
-
 class TeamUsageSerializer(serializers.Serializer):
     team = TeamSerializer()
     plan = serializers.CharField()
@@ -155,4 +146,4 @@ class TeamUsageSerializer(serializers.Serializer):
     cycle_end = serializers.DateTimeField(allow_null=True)
     is_current = serializers.BooleanField()
     members = MemberUsageSerializer(many=True)
-    quotas = QuotaSerializer(many=True, help_text="The cycle's quotas: used and left.")
+    quotas = AllowanceSerializer(many=True, help_text="The cycle's quotas: used and left.")

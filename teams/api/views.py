@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -248,44 +248,45 @@ class InvitationListCreateView(TeamMemberMixin, generics.GenericAPIView):
         return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
-class InvitationResendView(TeamMemberMixin, APIView):
-    @extend_schema(
-        tags=TAGS,
-        operation_id="teams_invitations_resend",
-        summary="Email a pending invitation again; it is valid 7 days from now",
-        request=None,
-        responses={
-            200: s.InvitationSerializer,
-            401: E401,
-            403: E403,
-            404: E404,
-            409: _err("`invitation_not_pending`; `seats_exhausted` when reviving an invitation past its expiry."),
-        },
-    )
+class InvitationActionView(TeamMemberMixin, APIView):
+    """A POST on one of the team's invitations that calls ``service``."""
+
+    service: Any = None
+
     def post(self, request: Request, team_id: Any, invitation_id: Any) -> Response:
         invitation = selectors.invitation_get(team=self.get_membership().team, invitation_id=invitation_id)
-        invitation = services.invitation_resend(invitation=invitation, actor=request.user)
+        invitation = type(self).service(invitation=invitation, actor=request.user)
         return Response(s.InvitationSerializer(invitation).data)
 
 
-class InvitationRevokeView(TeamMemberMixin, APIView):
-    @extend_schema(
-        tags=TAGS,
-        operation_id="teams_invitations_revoke",
-        summary="Revoke a pending invitation (its seat is free at once; revoking twice is a no-op)",
-        request=None,
-        responses={
-            200: s.InvitationSerializer,
-            401: E401,
-            403: E403,
-            404: E404,
-            409: _err("`invitation_not_pending`: it was accepted or has expired."),
-        },
+def _invitation_action_schema(operation_id: str, summary: str, conflict: str):
+    return extend_schema_view(
+        post=extend_schema(
+            tags=TAGS,
+            operation_id=operation_id,
+            summary=summary,
+            request=None,
+            responses={200: s.InvitationSerializer, 401: E401, 403: E403, 404: E404, 409: _err(conflict)},
+        )
     )
-    def post(self, request: Request, team_id: Any, invitation_id: Any) -> Response:
-        invitation = selectors.invitation_get(team=self.get_membership().team, invitation_id=invitation_id)
-        invitation = services.invitation_revoke(invitation=invitation, actor=request.user)
-        return Response(s.InvitationSerializer(invitation).data)
+
+
+@_invitation_action_schema(
+    "teams_invitations_resend",
+    "Email a pending invitation again; it is valid 7 days from now",
+    "`invitation_not_pending`; `seats_exhausted` when reviving an invitation past its expiry.",
+)
+class InvitationResendView(InvitationActionView):
+    service = services.invitation_resend
+
+
+@_invitation_action_schema(
+    "teams_invitations_revoke",
+    "Revoke a pending invitation (its seat is free at once; revoking twice is a no-op)",
+    "`invitation_not_pending`: it was accepted or has expired.",
+)
+class InvitationRevokeView(InvitationActionView):
+    service = services.invitation_revoke
 
 
 class InvitationAcceptView(APIView):
