@@ -1,13 +1,19 @@
-"""Reads of the teams app: a user's teams and memberships, seats, invitations and usage.
+"""Teams reads: the active team of a request, memberships, seats, invitations and usage.
+
+The membership record (``{"default": team_id, "teams": {team_id: role}}``) is what the hot
+read paths (the cached report's fast path) need to resolve the active team without a
+query; it is dropped whenever one of the user's memberships changes (``teams.signals``), so
+a removed member is refused on their very next request.
 
 Which wallet (and so which plan) is a team's is decided in exactly one place,
 ``team_account``: every credits call made for a team takes its keyword arguments from it.
-Usage is computed from the credits ledger (``CreditTransaction`` rows) and quota rows
-(``QuotaUsage``), never from a counter of our own that could drift from them.
+Usage is computed from the credits ledger (``CreditTransaction`` rows, whose ``actor`` is
+the acting member) and quota rows (``QuotaUsage``), never from a counter of our own.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +23,8 @@ from urllib.parse import urlencode
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from config.errors import NotFound, ValidationFailed
@@ -27,6 +33,75 @@ from credits.cycles import cycle_bounds
 from credits.models import PLAN_QUOTA_FIELDS, CreditTransaction, Plan, QuotaUsage, Wallet
 from teams.errors import RoleNotAllowed
 from teams.models import Invitation, Membership, Team
+
+TEAM_HEADER = "X-Team-ID"
+MEMBERSHIP_RECORD_SECONDS = 600
+_MEMBERSHIPS_KEY = "memberships:v1:{}"
+
+
+def memberships_key(user_id: Any) -> str:
+    return _MEMBERSHIPS_KEY.format(user_id)
+
+
+def memberships_record_load(user_id: Any) -> dict[str, Any]:
+    """The user's teams and default team from the database (cached again)."""
+    rows = list(Membership.objects.filter(user_id=user_id).values_list("team_id", "role", "is_default"))
+    record = {
+        "default": next((str(team_id) for team_id, _, default in rows if default), None)
+        or (str(rows[0][0]) if rows else None),
+        "teams": {str(team_id): role for team_id, role, _ in rows},
+    }
+    cache.set(memberships_key(user_id), record, timeout=MEMBERSHIP_RECORD_SECONDS)
+    return record
+
+
+def memberships_record(user_id: Any, cached: Any = None) -> dict[str, Any]:
+    """The cached membership record (``cached``: the value a caller already read, None for a miss)."""
+    if cached is None:
+        cached = cache.get(memberships_key(user_id))
+    return cached if cached is not None else memberships_record_load(user_id)
+
+
+def active_team_id(record: dict[str, Any], requested: str | None) -> str | None:
+    """The team a request acts for: the one it names (a member's), else the default; None: not a member."""
+    if requested:
+        try:
+            requested = str(uuid.UUID(str(requested).strip()))
+        except ValueError:
+            return None
+        return requested if requested in record["teams"] else None
+    return record["default"]
+
+
+def membership_active_get(*, user: Any, requested_team_id: str | None) -> Membership:
+    """The membership a request acts through: of the team named by ``X-Team-ID``, else the default.
+
+    A team the user does not belong to (or a malformed id) is a 404: it does not exist for them.
+    """
+    record = memberships_record(user.pk)
+    team_id = active_team_id(record, requested_team_id)
+    membership = None
+    if team_id is not None:
+        membership = Membership.objects.select_related("team").filter(user=user, team_id=team_id).first()
+    if membership is None and requested_team_id:
+        raise NotFound("No such team.", code="team_not_found", details={"team_id": str(requested_team_id)[:64]})
+    if membership is None:  # a stale record: read the rows themselves
+        membership = (
+            Membership.objects.select_related("team").filter(user=user).order_by("-is_default", "joined_at").first()
+        )
+    if membership is None:
+        raise NotFound("You belong to no team.", code="team_not_found")
+    return membership
+
+
+def team_personal_of(*, user: Any) -> Team | None:
+    """The user's personal team (created with the account)."""
+    return Team.objects.filter(is_personal=True, created_by=user, memberships__user=user).first()
+
+
+def team_ids_of(*, user: Any) -> list[Any]:
+    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+
 
 ROLE_RANK: dict[str, int] = {
     Membership.Role.MEMBER: 1,
@@ -47,18 +122,14 @@ def team_owner(team: Team) -> Any | None:
 def team_account(team: Team) -> dict[str, Any]:
     """The keyword arguments that name the team's account in ``credits`` calls.
 
-    The only place that decides which wallet is a team's. Until wallets are per account
-    (``Wallet.account_id`` = ``team.id``), a team uses its owner's wallet.
+    The only place that decides which wallet is a team's: ``Wallet.account_id`` is the team's id.
     """
-    return {"user": team_owner(team)}
+    return {"account_id": team.pk}
 
 
 def team_wallet(team: Team) -> Wallet | None:
     """The team's wallet, or None if it has none yet (the Free plan and no balance apply)."""
-    account = team_account(team)
-    if account.get("user") is None:
-        return None
-    return credits_selectors.wallet_get(**account)
+    return credits_selectors.wallet_get(**team_account(team))
 
 
 def team_plan(team: Team) -> Plan:
@@ -216,7 +287,9 @@ def team_list_for_user(*, user: Any) -> list[dict[str, Any]]:
             members=membership.member_count,
             pending=membership.pending_count,
         )
-        rows.append({"team": membership.team, "role": membership.role, "seats": seats})
+        rows.append(
+            {"team": membership.team, "role": membership.role, "is_default": membership.is_default, "seats": seats}
+        )
     return rows
 
 
@@ -266,15 +339,6 @@ def _cycle_for(wallet: Wallet, month: tuple[int, int] | None, now: datetime) -> 
             details={"cycle": [f"{month[0]:04d}-{month[1]:02d}"], "first_cycle": f"{anchor:%Y-%m}"},
         )
     return start, end
-
-
-def _ledger_actor():
-    """The member a ledger row is attributed to.
-
-    ``actor`` when the row names one; rows written before the ledger recorded the acting
-    member are the wallet user's (per-user wallets).
-    """
-    return Coalesce(F("actor"), F("wallet__user"))
 
 
 def _quota_rows(wallet: Wallet | None, plan: Plan, cycle_start: datetime | None) -> list[dict[str, Any]]:
@@ -334,15 +398,12 @@ def team_usage(*, team: Team, cycle: str | None = None, now: datetime | None = N
         }
     start, end = _cycle_for(wallet, month, now)
     per_user: dict[Any, dict[str, dict[str, int]]] = defaultdict(dict)
-    ledger = (
-        CreditTransaction.objects.filter(
-            wallet=wallet,
-            kind__in=[CreditTransaction.Kind.SPEND, CreditTransaction.Kind.REFUND],
-            cycle_start=start,
-        )
-        .annotate(member_id=_ledger_actor())
-        .values_list("member_id", "kind", "action_type", "amount", "buckets")
-    )
+    ledger = CreditTransaction.objects.filter(
+        wallet=wallet,
+        kind__in=[CreditTransaction.Kind.SPEND, CreditTransaction.Kind.REFUND],
+        cycle_start=start,
+    ).values_list("actor_id", "kind", "action_type", "amount", "buckets")
+    # ``actor`` is the member who acted (null for rows of no one: staff or system).
     for member_id, kind, action_type, amount, buckets in ledger:
         sign = 1 if kind == CreditTransaction.Kind.SPEND else -1
         row = per_user[member_id].setdefault(

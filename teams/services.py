@@ -1,4 +1,10 @@
-"""Teams services: creating and deleting teams, roles, ownership, invitations and seats.
+"""Teams writes: teams (the personal one with every account), the default team, roles,
+ownership, invitations and seats.
+
+The team is the account that owns the wallet (``credits`` knows it as ``account_id``), the
+unlocks, the jobs and the exports; its members act for it. Membership saves and deletes
+drop the member's cached membership record (``teams.signals``), so a change is seen on
+the member's next request.
 
 Role rules (``selectors.membership_require_role`` and ``membership_role_change``):
 - owner: everything, including deleting the team and handing ownership to a member;
@@ -19,6 +25,7 @@ import logging
 import secrets
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -27,34 +34,81 @@ from django.utils.text import slugify
 from accounts.emails import email_send
 from config.errors import Conflict, NotFound, ValidationFailed
 from credits.models import Plan
-from credits.services import wallet_set_plan
+from credits.services import wallet_get_or_create, wallet_set_plan
 from teams import selectors
 from teams.errors import InvitationInvalid, RoleNotAllowed, SeatsExhausted
 from teams.models import INVITATION_TTL, Invitation, Membership, Team
+from teams.selectors import memberships_key, team_personal_of
 
+TEAM_NAME_MAX = 120
+Role = Membership.Role
 logger = logging.getLogger(__name__)
 
-Role = Membership.Role
-NAME_MAX = Team._meta.get_field("name").max_length
+
+def memberships_invalidate(user_id: Any) -> None:
+    """Drop the user's cached membership record now and again on commit (see ``teams.selectors``)."""
+    key = memberships_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
-# --- helpers -----------------------------------------------------------------------------
+def _slug_for(name: str) -> str:
+    base = slugify(name)[:100] or "team"
+    return f"{base}-{secrets.token_hex(4)}"
 
 
-def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name or len(name) > NAME_MAX:
-        raise ValidationFailed(
-            f"A team name of 1 to {NAME_MAX} characters is required.",
-            code="invalid_name",
-            details={"name": [f"1 to {NAME_MAX} characters."]},
-        )
+def _clean_name(name: Any) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise ValidationFailed("A team needs a name.", code="invalid", details={"name": ["This field is required."]})
+    if len(name) > TEAM_NAME_MAX:
+        raise ValidationFailed("The team name is too long.", details={"name": [f"At most {TEAM_NAME_MAX} characters."]})
     return name
 
 
-def _new_slug(name: str) -> str:
-    base = slugify(name)[:100] or "team"
-    return f"{base}-{secrets.token_hex(4)}"
+def team_create(*, user: Any, name: str, personal: bool = False) -> Team:
+    """A new team owned by ``user``, with its wallet (Free plan). The user's first team is their default."""
+    name = _clean_name(name)
+    with transaction.atomic():
+        team = Team.objects.create(name=name, slug=_slug_for(name), created_by=user, is_personal=personal)
+        first = not Membership.objects.filter(user=user).exists()
+        Membership.objects.create(team=team, user=user, role=Membership.Role.OWNER, is_default=first)
+        wallet_get_or_create(**selectors.team_account(team))
+        memberships_invalidate(user.pk)
+    return team
+
+
+def team_personal_ensure(*, user: Any) -> Team:
+    """The user's personal team, created (as their default) when they have none: no user is without a team."""
+    team = team_personal_of(user=user)
+    if team is not None:
+        return team
+    label = (getattr(user, "full_name", "") or "").strip() or user.email.split("@")[0]
+    try:
+        with transaction.atomic():
+            return team_create(user=user, name=f"{label}'s team"[:TEAM_NAME_MAX], personal=True)
+    except IntegrityError:  # a concurrent request created it (one default per user)
+        team = team_personal_of(user=user)
+        if team is None:
+            raise
+        return team
+
+
+def membership_default_set(*, user: Any, team_id: Any) -> Membership:
+    """Make one of the user's teams their default (404 when they are not a member)."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user=user, team_id=team_id).first()
+        if membership is None:
+            raise NotFound("No such team.", code="team_not_found", details={"team_id": str(team_id)})
+        Membership.objects.filter(user=user, is_default=True).exclude(pk=membership.pk).update(is_default=False)
+        if not membership.is_default:
+            membership.is_default = True
+            membership.save(update_fields=["is_default", "updated_at"])
+        memberships_invalidate(user.pk)
+    return membership
+
+
+# --- helpers -----------------------------------------------------------------------------
 
 
 def _lock_team(team: Team) -> Team:
@@ -99,21 +153,6 @@ def _membership_locked(team: Team, user: Any) -> Membership:
 
 
 # --- teams -------------------------------------------------------------------------------
-
-
-def team_create(*, user: Any, name: str, is_personal: bool = False) -> Team:
-    """Create a team; its creator becomes its owner."""
-    name = _clean_name(name)
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                team = Team.objects.create(name=name, slug=_new_slug(name), created_by=user, is_personal=is_personal)
-                Membership.objects.create(team=team, user=user, role=Role.OWNER)
-                return team
-        except IntegrityError:
-            # Only the random slug suffix can collide; try another one.
-            continue
-    raise Conflict("Could not pick a unique address for the team; try again.", code="slug_conflict")
 
 
 def team_rename(*, team: Team, actor: Any, name: str) -> Team:
@@ -165,10 +204,7 @@ def team_plan_set(*, team: Team, plan_code: str, actor: Any) -> Plan:
         raise ValidationFailed(
             "Unknown plan.", code="invalid_plan", details={"plan": [f"{plan_code!r} is not a plan."]}
         )
-    account = selectors.team_account(team)
-    if account.get("user") is None:
-        raise Conflict("The team has no owner, so no wallet to put on a plan.", code="team_without_owner")
-    wallet_set_plan(**account, plan_code=plan.code)
+    wallet_set_plan(**selectors.team_account(team), plan_code=plan.code)
     logger.info("teams: staff %s set team %s to plan %s", getattr(actor, "pk", None), team.pk, plan.code)
     return plan
 

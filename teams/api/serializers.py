@@ -41,6 +41,7 @@ class TeamListItemSerializer(serializers.Serializer):
 
     team = TeamSerializer()
     role = serializers.ChoiceField(choices=Membership.Role.choices)
+    is_default = serializers.BooleanField(help_text="The team your requests act for without an X-Team-ID header.")
     plan = serializers.CharField(source="seats.plan_code")
     seats = serializers.IntegerField(source="seats.seats")
     seats_used = serializers.IntegerField(source="seats.used")

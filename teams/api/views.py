@@ -1,8 +1,9 @@
 """Teams endpoints under ``/api/v1/teams/``: each validates input, calls one service or selector.
 
 Every route with a ``team_id`` resolves the caller's membership first
-(``TeamMemberMixin.get_membership``): a team the caller does not belong to answers 404,
-the same as a team that does not exist, so ids leak nothing.
+(``TeamMemberMixin``, a ``TeamScopedMixin`` whose team is the URL's): a team the caller
+does not belong to answers 404, the same as a team that does not exist, so ids leak
+nothing. Listing one's teams, creating one and accepting an invitation act for the user.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from accounts.api.serializers import ErrorSerializer
 from config.errors import ValidationFailed
 from teams import selectors, services
 from teams.api import serializers as s
-from teams.models import Invitation, Membership
+from teams.api.mixins import TeamScopedMixin
+from teams.models import Invitation, Membership, Team
 
 TAGS = ["teams"]
 
@@ -39,13 +41,27 @@ E409_SEATS = _err(
 )
 
 
-class TeamMemberMixin:
-    """Resolves ``self.kwargs['team_id']`` to the caller's membership (404 if none)."""
+class TeamMemberMixin(TeamScopedMixin):
+    """Tenancy for the ``/teams/<team_id>/...`` routes: the team is the one the URL names.
+
+    It resolves, like ``TeamScopedMixin`` does for the active team, the caller's membership
+    and sets ``self.team``, ``self.membership`` and ``request.team`` / ``request.account_id``
+    before permissions run; a team the caller does not belong to is a 404 (the
+    ``X-Team-ID`` header plays no part here).
+    """
 
     permission_classes = [IsAuthenticated]
 
+    def perform_authentication(self, request: Request) -> None:
+        # APIView's authentication only: the team comes from the path, not the header.
+        super(TeamScopedMixin, self).perform_authentication(request)
+        if request.user and request.user.is_authenticated:
+            membership = selectors.membership_get(team_id=self.kwargs["team_id"], user=request.user)
+            request.team, request.membership, request.account_id = membership.team, membership, membership.team_id
+            self.team, self.membership = membership.team, membership
+
     def get_membership(self) -> Membership:
-        return selectors.membership_get(team_id=self.kwargs["team_id"], user=self.request.user)
+        return self.membership
 
 
 class TeamListCreateView(APIView):
@@ -99,7 +115,7 @@ class TeamDetailView(TeamMemberMixin, APIView):
         data = s.TeamNameInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.team_rename(team=membership.team, actor=request.user, name=data.validated_data["name"])
-        membership = self.get_membership()
+        membership.team.refresh_from_db()
         return Response(s.TeamDetailSerializer(selectors.team_detail(membership=membership)).data)
 
     @extend_schema(
@@ -197,17 +213,16 @@ class OwnershipTransferView(TeamMemberMixin, APIView):
 class InvitationListCreateView(TeamMemberMixin, generics.GenericAPIView):
     serializer_class = s.InvitationSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+    def get_team_queryset(self, team: Team | None):
+        if team is None:  # schema generation has no team
             return Invitation.objects.none()
-        membership = self.get_membership()
-        selectors.membership_require_role(membership, Membership.Role.ADMIN, "see invitations")
+        selectors.membership_require_role(self.membership, Membership.Role.ADMIN, "see invitations")
         status_filter = self.request.query_params.get("status") or None
         if status_filter is not None and status_filter not in Invitation.Status.values:
             raise ValidationFailed(
                 "Unknown invitation status.", details={"status": [f"One of {', '.join(Invitation.Status.values)}."]}
             )
-        return selectors.invitation_list(team=membership.team, status=status_filter)
+        return selectors.invitation_list(team=team, status=status_filter)
 
     @extend_schema(
         tags=TAGS,

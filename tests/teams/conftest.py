@@ -66,6 +66,7 @@ def spend():
     def _spend(team, actor, action_type: str, key: str, quantity: int = 1, now=None):
         return credits_spend(
             **selectors.team_account(team),
+            actor=actor,
             action_type=action_type,
             quantity=quantity,
             reference=f"test:{key}",

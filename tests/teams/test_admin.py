@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from teams import selectors, services
 from teams.models import Membership
-from tests.factories import UserFactory
+from tests.factories import UserFactory, team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +44,10 @@ def test_search_by_team_name_and_member_email(admin_client, team, owner, add_mem
     other = services.team_create(user=UserFactory(), name="Unrelated Studio")
     by_email = admin_client.get(TEAMS, {"q": "findme@"})
     assert by_email.status_code == 200
-    assert list(by_email.context["cl"].result_list) == [team]
+    # the team they joined and their personal team
+    assert set(by_email.context["cl"].result_list) == {team, team_of(member)}
     by_name = admin_client.get(TEAMS, {"q": "Unrelated"})
     assert list(by_name.context["cl"].result_list) == [other]
-    assert member  # joined through an invitation
 
 
 def test_change_plan_action_is_a_staff_grant(admin_client, team):

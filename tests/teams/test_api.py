@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from teams import services
 from teams.models import Invitation, Membership, Team
-from tests.factories import UserFactory
+from tests.factories import UserFactory, team_of
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/teams/"
@@ -58,9 +58,19 @@ def test_create_list_detail_rename(owner):
 
     listed = client.get(BASE)
     assert listed.status_code == 200
-    assert listed.json() == [
-        {"team": body["team"], "role": "owner", "plan": "free", "seats": 1, "seats_used": 1},
+    personal = team_of(owner)
+    assert [(t["team"]["id"], t["team"]["is_personal"], t["is_default"]) for t in listed.json()] == [
+        (str(personal.pk), True, True),
+        (team_id, False, False),
     ]
+    assert listed.json()[1] == {
+        "team": body["team"],
+        "role": "owner",
+        "is_default": False,
+        "plan": "free",
+        "seats": 1,
+        "seats_used": 1,
+    }
 
     renamed = client.patch(f"{BASE}{team_id}", {"name": "New Name"}, format="json")
     assert renamed.status_code == 200
@@ -291,7 +301,8 @@ def test_a_person_without_an_account_registers_then_accepts(team, owner, set_pla
     again = client.post(f"{BASE}invitations/accept", {"token": invitation.token}, format="json")
     assert again.status_code == 200
     assert Membership.objects.filter(team=team).count() == 2
-    assert [t["team"]["id"] for t in client.get(BASE).json()] == [str(team.pk)]
+    newcomer = Membership.objects.get(team=team, role=Role.MEMBER).user
+    assert [t["team"]["id"] for t in client.get(BASE).json()] == [str(team_of(newcomer).pk), str(team.pk)]
     # the new member sees the team, its members and usage
     assert client.get(f"{BASE}{team.pk}/members").status_code == 200
     assert client.get(f"{BASE}{team.pk}/usage").status_code == 200

@@ -13,7 +13,7 @@ from config.errors import Conflict, NotFound, ValidationFailed
 from teams import selectors, services
 from teams.errors import InvitationInvalid, RoleNotAllowed, SeatsExhausted
 from teams.models import Invitation, Membership, Team
-from tests.factories import UserFactory
+from tests.factories import UserFactory, team_of
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -46,8 +46,9 @@ def test_two_teams_with_one_name_get_distinct_slugs(owner):
 def test_team_create_refuses_a_bad_name(owner, name):
     with pytest.raises(ValidationFailed) as exc:
         services.team_create(user=owner, name=name)
-    assert exc.value.code == "invalid_name"
-    assert not Team.objects.exists()
+    assert exc.value.code == "invalid"
+    assert "name" in exc.value.details
+    assert not Team.objects.filter(memberships__user=owner, is_personal=False).exists()
 
 
 def test_rename_by_admin_but_not_by_member(team, owner, add_member):
@@ -83,7 +84,7 @@ def test_delete_is_refused_while_a_paid_plan_is_active(team, owner, set_plan):
 
 
 def test_a_personal_team_is_not_deleted(owner):
-    personal = services.team_create(user=owner, name="Me", is_personal=True)
+    personal = services.team_personal_ensure(user=owner)
     with pytest.raises(Conflict) as exc:
         services.team_delete(team=personal, actor=owner)
     assert exc.value.code == "personal_team"
@@ -449,6 +450,8 @@ def test_team_list_for_user_shows_role_plan_and_seats(team, owner, add_member, s
     set_plan(team, "standard")
     rows = selectors.team_list_for_user(user=member)
     assert [(r["team"].pk, r["role"], r["seats"].plan_code, r["seats"].seats, r["seats"].used) for r in rows] == [
+        (team_of(member).pk, "owner", "free", 1, 1),
         (team.pk, "member", "standard", 2, 2),
         (other.pk, "owner", "free", 1, 1),
     ]
+    assert [r["is_default"] for r in rows] == [True, False, False]

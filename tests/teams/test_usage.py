@@ -142,3 +142,34 @@ def test_usage_over_http(team, owner, add_member, spend, fund, api_client):
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "invalid_cycle"
     assert bad.json()["error"]["details"] == {"cycle": ["2026-13"]}
+
+
+def test_usage_is_per_member_and_keeps_those_who_left(team, owner, add_member, spend, fund):
+    from teams import services
+
+    alice, bob = add_member(team), add_member(team)
+    fund(team, 1000)
+    spend(team, alice, "influencer_unlock", "a1")
+    spend(team, alice, "influencer_unlock", "a2")
+    spend(team, bob, "influencer_unlock", "b1")
+    spend(team, owner, "advanced_search", "o1", quantity=3)
+    services.membership_leave(team=team, user=bob)
+
+    usage = selectors.team_usage(team=team)
+
+    assert usage["plan"] == "premium"
+    assert _actions(usage, alice) == {
+        "influencer_unlock": {"plan_quota_units": 2, "free_uses": 0, "credit_units": 0, "credits": 0}
+    }
+    assert _actions(usage, owner) == {
+        "advanced_search": {"plan_quota_units": 0, "free_uses": 3, "credit_units": 0, "credits": 0}
+    }
+    bob_row = next(m for m in usage["members"] if m["user_id"] == bob.pk)
+    assert (bob_row["role"], bob_row["is_member"], bob_row["email"]) == (None, False, bob.email)
+    assert _actions(usage, bob)["influencer_unlock"]["plan_quota_units"] == 1
+    assert (
+        _quota(usage, "influencer_unlock")["plan_used"]
+        == 3
+        == QuotaUsage.objects.get(action_type="influencer_unlock").plan_used
+    )
+    assert _quota(usage, "advanced_search")["free_left"] == 7
