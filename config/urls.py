@@ -17,6 +17,7 @@ api_v1 = [
     path("analysis/", include("analysis.api.urls")),
     path("credits/", include("credits.api.urls")),
     path("billing/", include("billing.api.urls")),
+    path("teams/", include("teams.api.urls")),
 ]
 
 # Errors outside DRF views (unknown URL, unhandled exception) keep the API's error format.
