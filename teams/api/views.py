@@ -158,6 +158,7 @@ class MemberDetailView(TeamMemberMixin, APIView):
     )
     def patch(self, request: Request, team_id: Any, user_id: Any) -> Response:
         team = self.get_membership().team
+        selectors.membership_get_by_user_id(team=team, user_id=user_id)  # 404 before the body is read
         data = s.RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.membership_role_change(
