@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0003_provider_call'),
+        ('profiles', '0006_team_account_final'),
     ]
 
     operations = [
