@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 Status = AnalysisJob.Status
 Step = AnalysisJob.Step
 
+# ``job.options`` key: end the job after its scrape when the account has fewer followers.
+MIN_FOLLOWERS = "min_followers"
+# ``job.result`` key set when the job ended early on purpose: {"reason", "after", "detail", ...}.
+STOPPED = "stopped"
+
 # Each step: the status it runs in, its progress window and its timing fields.
 _STEPS: dict[str, dict[str, Any]] = {
     Step.SCRAPE: {"status": Status.SCRAPING, "progress": (5, 30), "field": "scrape"},
@@ -75,6 +80,8 @@ def job_start(
     ordered = [step for step in AnalysisJob.ALL_STEPS if steps is None or step in set(steps)]
     existing = AnalysisJob.objects.filter(username=username, status__in=AnalysisJob.ACTIVE_STATUSES).first()
     if existing is not None:
+        if MIN_FOLLOWERS in existing.options and MIN_FOLLOWERS not in (options or {}):
+            _job_drop_min_followers(existing)
         return existing, False
     try:
         with transaction.atomic():
@@ -89,13 +96,34 @@ def job_start(
             )
             _event(job, "queued", steps=job.steps)
     except IntegrityError:  # a concurrent request created it first: join that job
-        return AnalysisJob.objects.get(username=username, status__in=AnalysisJob.ACTIVE_STATUSES), False
+        existing = AnalysisJob.objects.get(username=username, status__in=AnalysisJob.ACTIVE_STATUSES)
+        if MIN_FOLLOWERS in existing.options and MIN_FOLLOWERS not in (options or {}):
+            _job_drop_min_followers(existing)
+        return existing, False
     first = job.steps[0] if job.steps else None
     if first is None:
         transaction.on_commit(lambda: job_finish(job_id=job.pk))
     else:
         transaction.on_commit(lambda: _enqueue(job.pk, first))
     return job, True
+
+
+def _job_drop_min_followers(job: AnalysisJob) -> None:
+    """A request that wants the whole report joins a job that would stop after its scrape.
+
+    The scrape step reads the options under the job's lock after scraping, so either this
+    runs first (the job goes on to media and AI) or the scrape has already decided to stop:
+    then the job ends ``partial`` with ``result["stopped"]`` and the creator stays incomplete
+    until its next job (a repair, or the next unlock request once this job has ended).
+    """
+    with transaction.atomic():
+        locked = AnalysisJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None or MIN_FOLLOWERS not in locked.options:
+            return
+        locked.options = {key: value for key, value in locked.options.items() if key != MIN_FOLLOWERS}
+        locked.save(update_fields=["options", "updated_at"])
+        _event(locked, "the follower minimum was lifted: a request wants the whole report")
+    job.options = locked.options
 
 
 def _step_begin(job_id: Any, step: str) -> AnalysisJob | None:
@@ -118,12 +146,18 @@ def _step_begin(job_id: Any, step: str) -> AnalysisJob | None:
         return job
 
 
-def _step_end(job: AnalysisJob, step: str, message: str, **data: Any) -> None:
-    """Record the end of ``step`` and queue the next one (or finish the job)."""
+def _step_end(job: AnalysisJob, step: str, message: str, *, last: bool = False, **data: Any) -> None:
+    """Record the end of ``step`` and queue the next one (or finish the job).
+
+    ``last`` ends the job after this step: the steps it will not run are dropped from
+    ``job.steps``, so that no AI batch of another job claims it meanwhile.
+    """
     spec = _STEPS[step]
     job.progress = spec["progress"][1]
     setattr(job, f"{spec['field']}_finished_at", timezone.now())
     job.result = {**job.result, step: data}
+    if last:
+        job.steps = job.steps[: job.steps.index(step) + 1]
     job.save()
     _event(job, message, **data)
     following = job.steps[job.steps.index(step) + 1 :]
@@ -152,18 +186,41 @@ def job_run_scrape(*, job_id: Any) -> AnalysisJob | None:
         job_fail(job_id=job.pk, stage=Step.SCRAPE, category=exc.category, detail=str(exc))
         return None
     with transaction.atomic():
+        # Locked and read again: a user request joining this job meanwhile drops ``min_followers``.
         job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
         job.profile = profile
         snapshot = profile.snapshots.order_by("-captured_at").first()
+        stop = _stop_after_scrape(job, profile)
+        if stop:
+            job.result = {**job.result, STOPPED: stop}
         _step_end(
             job,
             Step.SCRAPE,
-            f"scraped @{profile.username}",
+            f"scraped @{profile.username}" + (f"; stopped: {stop['detail']}" if stop else ""),
+            last=bool(stop),
             posts=profile.posts.count(),
             related=profile.related_profiles.count(),
             snapshot_at=snapshot.captured_at.isoformat() if snapshot else None,
         )
     return job
+
+
+def _stop_after_scrape(job: AnalysisJob, profile: Profile) -> dict[str, Any] | None:
+    """Why the job ends after its scrape (``options["min_followers"]``), or None to go on.
+
+    Jobs that nobody asked for (discovery) set a follower minimum: an account below it is not
+    worth the media and AI work, so the job stores the scrape and ends without them.
+    """
+    minimum = job.options.get(MIN_FOLLOWERS)
+    if not minimum or profile.followers_count >= int(minimum):
+        return None
+    return {
+        "reason": "below_min_followers",
+        "after": str(Step.SCRAPE),
+        "followers": profile.followers_count,
+        "min_followers": int(minimum),
+        "detail": f"{profile.followers_count} followers, fewer than {int(minimum)}",
+    }
 
 
 def job_run_media(*, job_id: Any) -> AnalysisJob | None:
@@ -374,7 +431,13 @@ def job_finish(*, job_id: Any) -> AnalysisJob | None:
         job.result = {**job.result, "completeness": completeness.to_dict() if completeness else None}
         job.save()
         missing = ", ".join(completeness.missing) if completeness and completeness.missing else ""
-        _event(job, "completed" if job.status == Status.COMPLETED else f"partial: missing {missing}")
+        stopped = job.result.get(STOPPED)
+        if job.status == Status.COMPLETED:
+            _event(job, "completed")
+        elif stopped:
+            _event(job, f"stopped after {stopped['after']}: {stopped['detail']}", **stopped)
+        else:
+            _event(job, f"partial: missing {missing}")
         if profile is not None:
             transaction.on_commit(lambda: profile_services.profile_pipeline_finished(profile=profile))
     return job

@@ -2,9 +2,12 @@
 
 A profile is COMPLETE when all hold:
 
-1. ``followers_count > 0`` and ``posts_count > 0``
+1. ``followers_count > 0`` and ``posts_count > 0`` (when ``posts_count`` is unknown, an
+   export without it: at least one post is stored)
 2. a biography exists
-3. 12 or more posts are stored (or all of its posts, when it has fewer than 12)
+3. 12 or more posts are stored (or all of its posts, when it has fewer than 12; when
+   ``posts_count`` is unknown, the posts the provider returned are all we can have, so a
+   creator is complete on what it has)
 4. as many posts have AI analysis (category, sentiment and language set)
 5. ``ai_profile_analyzed_at`` is set
 6. as many posts have CDN thumbnails
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Least
+from django.db.models.functions import Coalesce, Least
 
 from profiles.models import Profile
 
@@ -77,14 +80,15 @@ def profiles_annotate_completeness(queryset: QuerySet[Profile] | None = None) ->
         posts_stored=Count("posts", distinct=True),
         posts_analysed=Count("posts", filter=_ANALYSED, distinct=True),
         posts_thumbnails=Count("posts", filter=~Q(posts__cdn_thumbnail_url=""), distinct=True),
-        required_posts=Least("posts_count", REQUIRED_POSTS),
+        required_posts=Least(Coalesce("posts_count", "posts_stored"), REQUIRED_POSTS),
     )
 
 
 def complete_q() -> Q:
     """A filter for annotated querysets: the same six criteria, in SQL."""
     return (
-        Q(followers_count__gt=0, posts_count__gt=0, ai_profile_analyzed_at__isnull=False)
+        Q(followers_count__gt=0, ai_profile_analyzed_at__isnull=False)
+        & (Q(posts_count__gt=0) | Q(posts_count__isnull=True, posts_stored__gt=0))
         & ~Q(biography="")
         & Q(posts_stored__gte=F("required_posts"))
         & Q(posts_analysed__gte=F("required_posts"))
@@ -96,7 +100,8 @@ def completeness_from_annotated(profile: Profile) -> Completeness:
     """Completeness of a profile annotated by ``profiles_annotate_completeness``."""
     required = max(int(profile.required_posts or 0), 0)
     criteria = {
-        "counts": profile.followers_count > 0 and profile.posts_count > 0,
+        "counts": profile.followers_count > 0
+        and (profile.posts_count > 0 if profile.posts_count is not None else profile.posts_stored > 0),
         "biography": bool(profile.biography),  # same test as complete_q()
         "posts_stored": profile.posts_stored >= required,
         "posts_analysed": profile.posts_analysed >= required,

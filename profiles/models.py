@@ -48,7 +48,8 @@ class Profile(UUIDModel):
     biography = models.TextField(blank=True)
     followers_count = models.BigIntegerField(default=0)
     following_count = models.BigIntegerField(default=0)
-    posts_count = models.BigIntegerField(default=0)
+    # None: unknown (an export without postsCount), never 0 standing in for it.
+    posts_count = models.BigIntegerField(null=True, blank=True)
     is_verified = models.BooleanField(default=False)
     is_business = models.BooleanField(default=False)
     is_private = models.BooleanField(default=False)
@@ -107,8 +108,9 @@ class Post(UUIDModel):
     caption = models.TextField(blank=True)
     hashtags = models.JSONField(default=list, blank=True)
     mentions = models.JSONField(default=list, blank=True)
-    likes_count = models.BigIntegerField(default=0)
-    comments_count = models.BigIntegerField(default=0)
+    # None: unknown (hidden by the creator, or not in the export); metrics leave such posts out.
+    likes_count = models.BigIntegerField(null=True, blank=True)
+    comments_count = models.BigIntegerField(null=True, blank=True)
     video_view_count = models.BigIntegerField(null=True, blank=True)
     is_pinned = models.BooleanField(default=False)
     is_sponsored = models.BooleanField(default=False)
@@ -180,7 +182,7 @@ class ProfileSnapshot(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="snapshots")
     followers_count = models.BigIntegerField()
     following_count = models.BigIntegerField()
-    posts_count = models.BigIntegerField()
+    posts_count = models.BigIntegerField(null=True, blank=True)
     captured_at = models.DateTimeField()
 
     class Meta:

@@ -259,15 +259,16 @@ def report_build(*, profile: Profile, include_posts: bool = True) -> dict[str, A
     return report
 
 
+# Unknown values (an undated post, hidden likes) sort last in both directions.
 POST_ORDERING = {
-    "date": "posted_at",
-    "-date": "-posted_at",
-    "likes": "likes_count",
-    "-likes": "-likes_count",
-    "comments": "comments_count",
-    "-comments": "-comments_count",
-    "engagement": "engagement",
-    "-engagement": "-engagement",
+    "date": F("posted_at").asc(nulls_last=True),
+    "-date": F("posted_at").desc(nulls_last=True),
+    "likes": F("likes_count").asc(nulls_last=True),
+    "-likes": F("likes_count").desc(nulls_last=True),
+    "comments": F("comments_count").asc(nulls_last=True),
+    "-comments": F("comments_count").desc(nulls_last=True),
+    "engagement": F("engagement").asc(nulls_last=True),
+    "-engagement": F("engagement").desc(nulls_last=True),
 }
 
 

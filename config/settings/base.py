@@ -385,6 +385,18 @@ REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
 POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
 EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)
 CREDITS_BALANCE_CACHE_SECONDS = env.int("CREDITS_BALANCE_CACHE_SECONDS", default=300)
+# The related-creator queue (discovery.services.queue): jobs nobody pays for, within limits
+# counted in the database. The beat runs `discovery.tasks.discovery_tick` every minute.
+DISCOVERY_MAX_RUNNING = env.int("DISCOVERY_MAX_RUNNING", default=3)
+DISCOVERY_MAX_PER_HOUR = env.int("DISCOVERY_MAX_PER_HOUR", default=100)
+DISCOVERY_MAX_PER_DAY = env.int("DISCOVERY_MAX_PER_DAY", default=1000)
+DISCOVERY_MAX_ATTEMPTS = env.int("DISCOVERY_MAX_ATTEMPTS", default=3)
+# A failed attempt waits this long, doubled after each further failure, before the next one.
+DISCOVERY_RETRY_BACKOFF = timedelta(seconds=env.int("DISCOVERY_RETRY_BACKOFF_SECONDS", default=600))
+# Accounts with fewer followers stop after their scrape (no media, no AI) and are skipped.
+DISCOVERY_MIN_FOLLOWERS = env.int("DISCOVERY_MIN_FOLLOWERS", default=1000)
+# Related profiles taken into the queue per tick.
+DISCOVERY_INTAKE_BATCH = env.int("DISCOVERY_INTAKE_BATCH", default=5000)
 
 # --- Health -----------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=0.25)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from profiles.metrics.engagement import engagement_rate
 from profiles.metrics.growth import following_followers_ratio
-from profiles.metrics.inputs import REPORT_WINDOW, PostStats, ProfileStats, as_utc, latest_posts
+from profiles.metrics.inputs import REPORT_WINDOW, PostStats, ProfileStats, as_utc, latest_posts, with_engagement
 
 METHOD = "estimate from profile-level signals; no follower sample was analysed"
 
@@ -108,8 +108,9 @@ def audience_quality_estimate(
     benchmark = benchmark_engagement_rate(profile.followers)
     er_ratio = None if er is None else er / benchmark
     ratio = following_followers_ratio(following=profile.following, followers=profile.followers)
-    likes = sum(p.likes for p in window)
-    c2l = round(sum(p.comments for p in window) / likes, 4) if likes else None
+    known = with_engagement(window)
+    likes = sum(p.likes for p in known)
+    c2l = round(sum(p.comments for p in known) / likes, 4) if likes else None
     cv = posting_consistency(window, limit=None)
     has_link = bool((profile.external_url or "").strip() or any((u or "").strip() for u in profile.external_urls))
 

@@ -4,7 +4,8 @@ best posting times, sponsored vs organic and viral posts.
 Unless a function says otherwise it looks at the latest ``limit`` posts (default 12,
 ``REPORT_WINDOW``; ``limit=None`` means every post given), ordered by ``posted_at``
 descending with undated posts last. Percentages are rounded to 4 decimals, means and
-medians of counts to 2.
+medians of counts to 2. Posts whose likes or comments are unknown stay in the window (it is
+about recency) but are left out of every figure that needs them (``inputs.with_engagement``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from profiles.metrics.inputs import (
     mean_or_none,
     median_or_none,
     rate,
+    with_engagement,
 )
 from profiles.metrics.sponsorship import post_sponsorship
 
@@ -34,13 +36,13 @@ VIRAL_SIGMAS = 2
 
 
 def post_engagement_rate(post: PostStats, followers: int) -> float | None:
-    """(likes + comments) / followers x 100; None when followers <= 0."""
-    return rate(post.engagement, followers)
+    """(likes + comments) / followers x 100; None when followers <= 0 or engagement is unknown."""
+    return None if post.engagement is None else rate(post.engagement, followers)
 
 
 def post_view_rate(post: PostStats) -> float | None:
     """(likes + comments) / views x 100 for a video with views > 0, else None."""
-    if not post.is_video or not post.views:
+    if not post.is_video or not post.views or post.engagement is None:
         return None
     return rate(post.engagement, post.views)
 
@@ -50,9 +52,9 @@ def engagement_rate(posts: Sequence[PostStats], followers: int, *, limit: int | 
 
     The median of the unrounded per-post rates is rounded to 4 decimals. With an even
     number of posts the median is the mean of the two middle values. None when
-    ``followers <= 0`` or there are no posts.
+    ``followers <= 0`` or no post of the window has a known engagement.
     """
-    window = latest_posts(posts, limit)
+    window = with_engagement(latest_posts(posts, limit))
     if followers <= 0 or not window:
         return None
     return round(statistics.median(p.engagement / followers * 100 for p in window), RATE_DECIMALS)
@@ -80,10 +82,11 @@ def engagement_stats(
     None when there are no likes).
     """
     window = latest_posts(posts, limit)
-    likes = [p.likes for p in window]
-    comments = [p.comments for p in window]
-    totals = [p.engagement for p in window]
-    total_likes = sum(likes)
+    likes = [p.likes for p in window if p.likes is not None]
+    comments = [p.comments for p in window if p.comments is not None]
+    known = with_engagement(window)
+    totals = [p.engagement for p in known]
+    total_likes = sum(p.likes for p in known)
     return EngagementStats(
         posts_considered=len(window),
         engagement_rate=engagement_rate(window, followers, limit=None),
@@ -93,7 +96,9 @@ def engagement_stats(
         median_comments=median_or_none(comments),
         mean_engagement=mean_or_none(totals),
         median_engagement=median_or_none(totals),
-        comment_to_like_ratio=round(sum(comments) / total_likes, RATE_DECIMALS) if total_likes else None,
+        comment_to_like_ratio=(
+            round(sum(p.comments for p in known) / total_likes, RATE_DECIMALS) if total_likes else None
+        ),
     )
 
 
@@ -103,7 +108,8 @@ def video_view_rate(posts: Sequence[PostStats], *, limit: int | None = REPORT_WI
     The median (not the mean) so that one reel pushed far beyond the audience does not
     decide the figure, as for the engagement rate. None when no video has views.
     """
-    rates = [p.engagement / p.views * 100 for p in latest_posts(posts, limit) if p.is_video and p.views]
+    window = with_engagement(latest_posts(posts, limit))
+    rates = [p.engagement / p.views * 100 for p in window if p.is_video and p.views]
     return round(statistics.median(rates), RATE_DECIMALS) if rates else None
 
 
@@ -147,7 +153,7 @@ def best_posting_times(posts: Sequence[PostStats], *, limit: int | None = REPORT
     by_day: dict[int, list[int]] = {}
     by_hour: dict[int, list[int]] = {}
     for post in latest_posts(posts, limit):
-        if post.posted_at is None:
+        if post.posted_at is None or post.engagement is None:
             continue
         moment = as_utc(post.posted_at)
         by_day.setdefault(moment.weekday(), []).append(post.engagement)
@@ -190,9 +196,10 @@ def sponsored_vs_organic(
         (sponsored if post_sponsorship(posts[index]).is_sponsored else organic).append(index)
 
     def group_rate(indices: list[int]) -> float | None:
-        if followers <= 0 or not indices:
+        known = [posts[i].engagement for i in indices if posts[i].engagement is not None]
+        if followers <= 0 or not known:
             return None
-        return round(statistics.fmean(posts[i].engagement / followers * 100 for i in indices), RATE_DECIMALS)
+        return round(statistics.fmean(value / followers * 100 for value in known), RATE_DECIMALS)
 
     return SponsoredSplit(
         sponsored_posts=len(sponsored),
@@ -226,7 +233,7 @@ def viral_posts(posts: Sequence[PostStats], *, limit: int | None = REPORT_WINDOW
     posts no value can be more than (n - 1) / sqrt(n) deviations above the mean, so fewer
     than 6 posts never yield a viral post. Viral posts are listed by engagement descending.
     """
-    indices = latest_indices(posts, limit)
+    indices = [i for i in latest_indices(posts, limit) if posts[i].engagement is not None]
     if len(indices) < VIRAL_MIN_POSTS:
         return None
     values = [posts[i].engagement for i in indices]

@@ -1,9 +1,11 @@
 """Plain inputs of the report metrics and the helpers every metric shares.
 
 The report builder maps ``Post``/``Profile``/``ProfileSnapshot`` rows into these
-dataclasses; nothing here knows about Django. Counts are clamped at 0 on construction:
-Instagram reports hidden likes as -1 and the normaliser already stores 0, so a negative
-value reaching this module means "unknown" and is counted as 0 rather than subtracting.
+dataclasses; nothing here knows about Django. A post's likes and comments may be unknown
+(None: hidden by the creator, or missing from the export; a negative value, Instagram's -1
+for hidden likes, means the same). A post whose likes or comments are unknown has no
+engagement, and every metric leaves it out rather than counting it as 0, which would drag
+averages and rates down; a metric with no post left is None.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ def _non_negative(value: int | None) -> int:
     return max(int(value or 0), 0)
 
 
+def _known_count(value: int | None) -> int | None:
+    """The count, or None when it is unknown (None or negative)."""
+    return None if value is None or int(value) < 0 else int(value)
+
+
 def as_utc(value: datetime) -> datetime:
     """An aware datetime in UTC; a naive datetime is taken to be UTC already."""
     if value.tzinfo is None:
@@ -36,8 +43,8 @@ def as_utc(value: datetime) -> datetime:
 class PostStats:
     """One post as the metrics see it (``type`` is "image", "video" or "carousel")."""
 
-    likes: int
-    comments: int
+    likes: int | None
+    comments: int | None
     views: int | None = None
     type: str = "image"
     posted_at: datetime | None = None
@@ -47,17 +54,18 @@ class PostStats:
     is_sponsored_flag: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "likes", _non_negative(self.likes))
-        object.__setattr__(self, "comments", _non_negative(self.comments))
-        if self.views is not None:
-            object.__setattr__(self, "views", _non_negative(self.views))
+        object.__setattr__(self, "likes", _known_count(self.likes))
+        object.__setattr__(self, "comments", _known_count(self.comments))
+        object.__setattr__(self, "views", _known_count(self.views))
         object.__setattr__(self, "caption", self.caption or "")
         object.__setattr__(self, "hashtags", tuple(self.hashtags or ()))
         object.__setattr__(self, "mentions", tuple(self.mentions or ()))
 
     @property
-    def engagement(self) -> int:
-        """likes + comments."""
+    def engagement(self) -> int | None:
+        """likes + comments; None when either is unknown."""
+        if self.likes is None or self.comments is None:
+            return None
         return self.likes + self.comments
 
     @property
@@ -110,6 +118,11 @@ def latest_indices(posts: Sequence[PostStats], limit: int | None = REPORT_WINDOW
     """Like ``latest_posts`` but the positions in ``posts`` (so results can point back)."""
     order = sorted(range(len(posts)), key=lambda i: _recency_key(posts[i]))
     return order if limit is None else order[: max(limit, 0)]
+
+
+def with_engagement(posts: Sequence[PostStats]) -> list[PostStats]:
+    """The posts whose engagement is known, in the same order."""
+    return [post for post in posts if post.engagement is not None]
 
 
 def _recency_key(post: PostStats) -> tuple[bool, float]:

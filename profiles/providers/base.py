@@ -32,8 +32,8 @@ class ScrapedPost:
     caption: str = ""
     hashtags: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
-    likes_count: int = 0
-    comments_count: int = 0
+    likes_count: int | None = None  # None: unknown (hidden, or not in the export)
+    comments_count: int | None = None
     video_view_count: int | None = None
     is_pinned: bool = False
     is_sponsored: bool = False
@@ -51,7 +51,7 @@ class ScrapedProfile:
     biography: str = ""
     followers_count: int = 0
     following_count: int = 0
-    posts_count: int = 0
+    posts_count: int | None = None  # None: unknown (not in the export)
     is_verified: bool = False
     is_business: bool = False
     is_private: bool = False

@@ -8,20 +8,26 @@ One normaliser for every provider and both export shapes:
   ``ownerId``); they are grouped into ``partial`` profiles.
 
 Exports with fields trimmed away are accepted: a missing or null field becomes the empty value
-of its type; counts that are missing, null or negative (Apify reports ``-1`` for hidden likes)
-become 0. Only an item without a usable username (or a post without any id) is rejected, with
-``InvalidItem``. Image references go through ``resolve_url`` so that exports with images
-beside them (relative paths) resolve to ``file://`` URIs.
+of its type. Counts that describe the audience's response and the account's size (likes,
+comments, views, ``postsCount``) are *unknown* (None) when missing, null or negative (Apify
+reports ``-1`` for hidden likes), never 0: a zero would drag averages and filters down.
+Followers and following stay 0 when missing. A post without ``id`` or ``shortCode`` (exports
+trimmed to captions and images) takes its id from its image (``post_id_from_image``). Only an
+item without a usable username (or a post without any id) is rejected, with ``InvalidItem``.
+Image references go through ``resolve_url`` so that exports with images beside them
+(relative paths) resolve to ``file://`` URIs.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from profiles.models import USERNAME_RE, normalize_username
 from profiles.providers.base import (
@@ -80,9 +86,14 @@ def count(value: Any) -> int:
 
 
 def optional_count(value: Any) -> int | None:
-    if value is None or value == "":
+    """A non-negative integer, or None (unknown) when missing, null, malformed or negative."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    return count(value)
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number >= 0 else None
 
 
 def flag(value: Any) -> bool:
@@ -186,6 +197,30 @@ def external_urls(item: dict[str, Any]) -> list[str]:
     return _unique(urls)
 
 
+def post_id_from_image(url: Any) -> str:
+    """A post id for an item that has neither ``id`` nor ``shortCode``, from its image URL.
+
+    Instagram's image URLs carry the media id base64-encoded in ``ig_cache_key``
+    (``MzQ1MzM3NTMwNDIyMDkxMTUwMA==.3-ccb7-5`` -> ``3453375304220911500``): that is the real id.
+    Without it, ``img-`` and a hash of the image's path (stable across re-signed URLs) stand in.
+    """
+    raw = text(url)
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    key = dict(parse_qsl(parts.query)).get("ig_cache_key", "")
+    if key:
+        encoded = key.split(".", 1)[0]
+        try:
+            decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            decoded = ""
+        if decoded.isdigit():
+            return decoded[:40]
+    identity = parts.path if parts.scheme in ("http", "https") else raw
+    return "img-" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
 def shortcode_to_id(shortcode: str) -> str:
     """Instagram's media id is the shortcode read as a base-64 number (first 11 characters)."""
     number = 0
@@ -202,7 +237,7 @@ def shortcode_to_id(shortcode: str) -> str:
 
 def post_from_item(item: dict[str, Any], resolve: UrlResolver = keep_url) -> ScrapedPost:
     shortcode = text(item.get("shortCode") or item.get("shortcode"), _MAX["shortcode"])
-    post_id = text(item.get("id")) or shortcode_to_id(shortcode)
+    post_id = text(item.get("id")) or shortcode_to_id(shortcode) or post_id_from_image(item.get("displayUrl"))
     if not post_id:
         raise InvalidItem("A post without an id or shortCode cannot be stored.")
     kind = text(item.get("productType")).lower()
@@ -226,8 +261,8 @@ def post_from_item(item: dict[str, Any], resolve: UrlResolver = keep_url) -> Scr
         caption=text(item.get("caption")),
         hashtags=hashtags(item.get("hashtags")),
         mentions=mentions(item.get("mentions")),
-        likes_count=count(item.get("likesCount")),
-        comments_count=count(item.get("commentsCount")),
+        likes_count=optional_count(item.get("likesCount")),
+        comments_count=optional_count(item.get("commentsCount")),
         video_view_count=optional_count(views) if post_type == "video" else None,
         is_pinned=flag(item.get("isPinned")),
         is_sponsored=flag(item.get("isSponsored")),
@@ -300,7 +335,7 @@ def profile_from_details(item: dict[str, Any], resolve: UrlResolver = keep_url) 
         biography=text(item.get("biography")),
         followers_count=count(item.get("followersCount")),
         following_count=count(item.get("followsCount")),
-        posts_count=count(item.get("postsCount")),
+        posts_count=optional_count(item.get("postsCount")),
         is_verified=flag(item.get("verified")),
         is_business=flag(item.get("isBusinessAccount")),
         is_private=flag(item.get("private")),

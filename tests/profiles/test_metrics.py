@@ -84,12 +84,21 @@ def test_engagement_rate_is_undefined_without_posts():
     assert engagement_rate([], 1000) is None
 
 
-def test_hidden_likes_count_as_zero():
-    # likes -1 (hidden) -> 0; engagement = 0 + 5 = 5 -> 5 / 100 = 5 %
+def test_hidden_or_missing_likes_are_unknown_not_zero():
+    # likes -1 (hidden) or None (not in the export) -> unknown: the post has no engagement
     hidden = PostStats(likes=-1, comments=5)
-    assert hidden.likes == 0
-    assert hidden.engagement == 5
-    assert engagement_rate([hidden], 100) == 5.0
+    missing = PostStats(likes=None, comments=None)
+    assert hidden.likes is None and hidden.engagement is None and missing.engagement is None
+    assert engagement_rate([hidden, missing], 100) is None
+    # known posts alone make the figures: (40 + 10) / 100 = 50 %, not the median of 0, 0 and 50
+    known = PostStats(likes=40, comments=10)
+    assert engagement_rate([hidden, known, missing], 100) == 50.0
+    stats = engagement_stats([hidden, known, missing], 100)
+    assert stats.posts_considered == 3
+    assert stats.mean_likes == 40 and stats.mean_comments == 7.5  # comments 5 and 10 are known
+    assert stats.mean_engagement == 50 and stats.comment_to_like_ratio == 0.25
+    assert post_engagement_rate(hidden, 100) is None
+    assert engagement_stats([missing], 100).mean_likes is None
 
 
 def test_single_post():

@@ -104,13 +104,27 @@ def test_caption_hashtags_from_item_are_normalised(real_export):
     assert post.mentions == ["humansofamsterdam"]
 
 
-def test_negative_null_and_malformed_counts_become_zero(real_export):
+def test_negative_null_and_malformed_counts_are_unknown(real_export):
     item = real_export[0]["latestPosts"][1]
     item.update(likesCount=-1, commentsCount=None, videoViewCount="n/a")
     post = post_from_item(item)
-    assert (post.likes_count, post.comments_count, post.video_view_count) == (0, 0, 0)
-    item["videoViewCount"] = None
-    assert post_from_item(item).video_view_count is None
+    # unknown, not 0: a zero would drag the creator's averages down
+    assert (post.likes_count, post.comments_count, post.video_view_count) == (None, None, None)
+    item.update(likesCount="12", commentsCount=0, videoViewCount=7.0)
+    post = post_from_item(item)
+    assert (post.likes_count, post.comments_count, post.video_view_count) == (12, 0, 7)
+
+
+def test_posts_without_ids_take_them_from_their_image():
+    cache_key = "MzQ1MzM3NTMwNDIyMDkxMTUwMA%3D%3D.3-ccb7-5"
+    with_key = f"https://scontent.cdninstagram.com/v/t39/459_n.jpg?stp=dst&ig_cache_key={cache_key}&oh=1"
+    post = post_from_item({"displayUrl": with_key, "caption": "Basta poco"})
+    assert post.instagram_post_id == "3453375304220911500"  # the media id Instagram encodes in the URL
+    plain = "https://instagram.fosu2-2.fna.fbcdn.net/v/t51.29350-15/269981684_1359_n.jpg?stp=a&oh=1"
+    resigned = plain.replace("oh=1", "oh=2")
+    derived = post_from_item({"displayUrl": plain}).instagram_post_id
+    assert derived.startswith("img-") and derived == post_from_item({"displayUrl": resigned}).instagram_post_id
+    assert (post.likes_count, post.comments_count, post.posted_at) == (None, None, None)
 
 
 def test_trimmed_export_never_crashes():
@@ -236,5 +250,5 @@ def test_arbitrary_items_never_crash(item, posts):
     item = {**item, "username": "someone", "latestPosts": posts}
     profile = profile_from_details(item)
     assert profile.username == "someone"
-    assert all(p.likes_count >= 0 and p.comments_count >= 0 for p in profile.posts)
+    assert all(count is None or count >= 0 for p in profile.posts for count in (p.likes_count, p.comments_count))
     assert all(p.posted_at is None or p.posted_at.tzinfo is not None for p in profile.posts)

@@ -1,0 +1,1 @@
+"""Writes of the discovery app, one module per area (``queue``: the related-creator queue)."""
