@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from config.errors import ValidationFailed
 from profiles.models import (
+    ContactEmailReveal,
     Post,
     Profile,
     ProfileSnapshot,
@@ -36,6 +37,7 @@ from profiles.models import (
 )
 from profiles.providers import get_provider
 from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+from profiles.search import contact_email_extract, profile_search_fields_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +143,10 @@ def _update_profile(profile: Profile, scraped: ScrapedProfile, captured_at: date
     if scraped.instagram_id and scraped.instagram_id != profile.instagram_id:
         # _lock_profile has freed the id if another row held it.
         values["instagram_id"] = scraped.instagram_id
+    if not scraped.partial:
+        values["contact_email"], values["contact_email_source"] = contact_email_extract(
+            business_email=scraped.business_email, biography=scraped.biography
+        )
     values["last_scraped_at"] = captured_at
     for name, value in values.items():
         setattr(profile, name, value)
@@ -240,6 +246,7 @@ def _profile_upsert(*, scraped: ScrapedProfile, captured_at: datetime | None = N
                     ],
                     ignore_conflicts=True,
                 )
+        profile_search_fields_refresh(profile=profile)
     return UpsertResult(
         profile=profile,
         profile_created=created,
@@ -386,7 +393,21 @@ def profile_ai_aggregate_save(*, profile: Profile, aggregate: Any, engine_versio
 
 
 def profile_pipeline_finished(*, profile: Profile) -> None:
-    """After a pipeline run: drop the cached report so the next read is fresh."""
+    """After a pipeline run: store the search fields and drop the cached report."""
     from profiles.report import report_invalidate
 
+    profile_search_fields_refresh(profile=profile)
     report_invalidate(profile=profile)
+
+
+def contact_email_revealed(*, account_id: Any, profile: Profile) -> bool:
+    """Whether the account (team) has revealed the profile's contact email."""
+    return ContactEmailReveal.objects.filter(account_id=account_id, profile=profile).exists()
+
+
+def contact_email_reveal(*, account_id: Any, profile: Profile, actor: Any) -> ContactEmailReveal:
+    """Record that ``actor`` revealed the email for the account (idempotent: the first stands)."""
+    reveal, _ = ContactEmailReveal.objects.get_or_create(
+        account_id=account_id, profile=profile, defaults={"actor": actor}
+    )
+    return reveal

@@ -370,6 +370,12 @@ JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=300)
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
+# Discovery (browse and search): page sizes, the exact-count cap, the repeat-free window.
+DISCOVERY_PAGE_SIZE = env.int("DISCOVERY_PAGE_SIZE", default=20)
+DISCOVERY_PAGE_SIZE_MAX = env.int("DISCOVERY_PAGE_SIZE_MAX", default=50)
+DISCOVERY_TOTAL_EXACT_CAP = env.int("DISCOVERY_TOTAL_EXACT_CAP", default=10_000)
+DISCOVERY_REPEAT_FREE_HOURS = env.int("DISCOVERY_REPEAT_FREE_HOURS", default=24)
+DISCOVERY_COUNTS_CACHE_SECONDS = env.int("DISCOVERY_COUNTS_CACHE_SECONDS", default=300)
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
 POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
 EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)

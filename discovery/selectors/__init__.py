@@ -1,0 +1,20 @@
+"""Discovery reads: filters and sorts, result pages, categories and the dashboard."""
+
+from discovery.selectors.filters import SORTS, category_names, discoverable_profiles
+from discovery.selectors.overview import category_counts, dashboard, discovery_allowances, language_counts
+from discovery.selectors.search import Cursor, SearchPage, cursor_decode, query_hash, search_page
+
+__all__ = [
+    "SORTS",
+    "Cursor",
+    "SearchPage",
+    "category_counts",
+    "category_names",
+    "cursor_decode",
+    "dashboard",
+    "discoverable_profiles",
+    "discovery_allowances",
+    "language_counts",
+    "query_hash",
+    "search_page",
+]
