@@ -77,7 +77,7 @@ def email_masked(email: str) -> str | None:
 
 
 def _top_language(distribution: dict[str, Any]) -> str:
-    known = {code: share for code, share in (distribution or {}).items() if code and code != "unknown"}
+    known = {code: share for code, share in (distribution or {}).items() if code and code not in ("unknown", "other")}
     if not known:
         return ""
     return max(sorted(known), key=lambda code: float(known[code] or 0))[:8]

@@ -246,7 +246,6 @@ def _profile_upsert(*, scraped: ScrapedProfile, captured_at: datetime | None = N
                     ],
                     ignore_conflicts=True,
                 )
-        profile_search_fields_refresh(profile=profile)
     return UpsertResult(
         profile=profile,
         profile_created=created,
@@ -280,7 +279,10 @@ def profiles_import(
     summary = summary if summary is not None else ImportSummary()
     for scraped in scraped_profiles:
         try:
-            summary.add(_profile_upsert(scraped=scraped, captured_at=captured_at))
+            result = _profile_upsert(scraped=scraped, captured_at=captured_at)
+            summary.add(result)
+            # An import changes figures without a pipeline run, whose end would store them.
+            profile_search_fields_refresh(profile=result.profile)
         except DatabaseError as exc:
             logger.warning("import of @%s failed: %s", scraped.username, exc)
             summary.errors.append(f"@{scraped.username}: {exc}")
