@@ -52,7 +52,7 @@ def load_creators() -> list[str]:
     for item in data:
         for post in item.get("latestPosts") or []:
             if not (post.get("id") or post.get("shortCode")):
-                post["id"] = str(int(hashlib.sha1(post["displayUrl"].encode()).hexdigest()[:15], 16))
+                post["id"] = str(int(hashlib.sha256(post["displayUrl"].encode()).hexdigest()[:15], 16))
     scraped, problems = parse_export(data)
     sample, sample_problems = load_export(SAMPLE)
     assert not problems and not sample_problems, (problems, sample_problems)
