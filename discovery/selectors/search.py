@@ -111,7 +111,7 @@ def _total(queryset: QuerySet[Profile]) -> tuple[int, bool]:
     if counted <= cap:
         return counted, True
     if connection.vendor != "postgresql":
-        return cap, False
+        return counted, False  # "more than the cap": no planner estimate to give
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
