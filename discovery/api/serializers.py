@@ -125,7 +125,7 @@ class AdvancedSearchSerializer(serializers.Serializer):
         return attrs
 
 
-class PreviewSerializer(serializers.Serializer):
+class CreatorPreviewSerializer(serializers.Serializer):
     username = serializers.CharField()
     full_name = serializers.CharField()
     avatar_url = serializers.URLField(allow_null=True)
@@ -150,7 +150,7 @@ class CreditsChargeSerializer(serializers.Serializer):
 
 
 class SearchPageSerializer(serializers.Serializer):
-    results = PreviewSerializer(many=True)
+    results = CreatorPreviewSerializer(many=True)
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     next_cursor = serializers.CharField(allow_null=True)
@@ -162,7 +162,7 @@ class SearchPageSerializer(serializers.Serializer):
     credits = CreditsChargeSerializer()
 
 
-class CategorySerializer(serializers.Serializer):
+class CategoryCountSerializer(serializers.Serializer):
     name = serializers.CharField()
     creators = serializers.IntegerField()
 
@@ -177,7 +177,7 @@ class ActionPriceSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class DashboardSerializer(serializers.Serializer):
+class DiscoveryDashboardSerializer(serializers.Serializer):
     creators = serializers.DictField()
     cycle = serializers.DictField()
     unlocks_this_cycle = serializers.IntegerField()

@@ -189,7 +189,7 @@ class CategoriesView(APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Every category with its number of analysed creators (cached)",
-        responses={200: s.CategorySerializer(many=True)},
+        responses={200: s.CategoryCountSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.category_counts())
@@ -197,7 +197,7 @@ class CategoriesView(APIView):
 
 class DashboardView(APIView):
     @extend_schema(
-        tags=["discovery"], summary="The discovery dashboard of the active team", responses=s.DashboardSerializer
+        tags=["discovery"], summary="The discovery dashboard of the active team", responses=s.DiscoveryDashboardSerializer
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.dashboard(user=wallet_owner(request), account_id=active_account_id(request)))
