@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from discovery.selectors import SORTS, category_names
+from profiles.api.serializers import CreditsOutcomeSerializer
 
 BASIC_FILTERS = (
     "followers_min", "followers_max", "engagement_rate_min", "engagement_rate_max", "categories", "languages",
@@ -141,14 +142,6 @@ class CreatorPreviewSerializer(serializers.Serializer):
     email_revealed = serializers.BooleanField()
 
 
-class CreditsChargeSerializer(serializers.Serializer):
-    charged = serializers.IntegerField()
-    buckets = serializers.ListField(child=serializers.CharField())
-    balance = serializers.IntegerField()
-    replayed = serializers.BooleanField()
-    skipped = serializers.BooleanField()
-
-
 class SearchPageSerializer(serializers.Serializer):
     results = CreatorPreviewSerializer(many=True)
     page = serializers.IntegerField()
@@ -159,7 +152,7 @@ class SearchPageSerializer(serializers.Serializer):
     total_note = serializers.CharField(allow_null=True)
     sort = serializers.CharField()
     notes = serializers.ListField(child=serializers.CharField())
-    credits = CreditsChargeSerializer()
+    credits = CreditsOutcomeSerializer()
 
 
 class CategoryCountSerializer(serializers.Serializer):
@@ -195,6 +188,7 @@ class UnlockProfileInputSerializer(serializers.Serializer):
 class EmailRevealSerializer(serializers.Serializer):
     username = serializers.CharField()
     email = serializers.EmailField()
-    source = serializers.CharField()
+    masked = serializers.CharField()
+    source = serializers.CharField(help_text="business (the provider's field) or biography")
     revealed_at = serializers.DateTimeField()
-    credits = CreditsChargeSerializer()
+    credits = CreditsOutcomeSerializer()

@@ -197,7 +197,9 @@ class CategoriesView(APIView):
 
 class DashboardView(APIView):
     @extend_schema(
-        tags=["discovery"], summary="The discovery dashboard of the active team", responses=s.DiscoveryDashboardSerializer
+        tags=["discovery"],
+        summary="The discovery dashboard of the active team",
+        responses=s.DiscoveryDashboardSerializer,
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.dashboard(user=wallet_owner(request), account_id=active_account_id(request)))
