@@ -87,6 +87,7 @@ def seed(*, clients: int) -> dict[str, Any]:
     from bench.pipeline import pipeline_once
     from profiles.access import access_grant
     from profiles.models import Profile
+    from teams.services import team_personal_ensure
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
@@ -99,7 +100,7 @@ def seed(*, clients: int) -> dict[str, Any]:
     tokens = []
     for index in range(clients):
         user = User.objects.create_user(email=f"bench{index}@example.com", password=uuid.uuid4().hex)
-        access_grant(user=user, profile=profile)
+        access_grant(team=team_personal_ensure(user=user), profile=profile, granted_by=user)
         tokens.append(str(AccessToken.for_user(user)))
     client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens[0]}")
     first = client.get(REPORT_PATH)

@@ -1,10 +1,13 @@
-"""Instagram creators: profiles, their posts, related profiles, snapshots and user access."""
+"""Instagram creators: profiles, their posts, related profiles, snapshots and team access."""
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from config.models import TimeStampedModel, UUIDModel
 
@@ -29,6 +32,24 @@ DISCOVERY_NULLABLE_SORTS = (
     ("audience_quality_score", "quality"),
     ("last_post_at", "recent"),
 )
+
+
+class ProfileQuerySet(models.QuerySet):
+    def viewable_by(self, actor: Any) -> "ProfileQuerySet":
+        """The creators whose full report ``actor`` may see: all for staff, else the team's unexpired unlocks.
+
+        The one access rule (with ``profiles.selectors.profile_viewable_get``); ``actor`` is a
+        ``profiles.selectors.Actor`` (user id, active team id, staff flag).
+        """
+        if actor.is_staff:
+            return self.all()
+        return self.filter(
+            Exists(
+                TeamProfileAccess.objects.filter(
+                    profile=OuterRef("pk"), team_id=actor.team_id, expires_at__gt=timezone.now()
+                )
+            )
+        )
 
 
 class Profile(UUIDModel):
@@ -76,6 +97,7 @@ class Profile(UUIDModel):
     # PostgreSQL only (GIN-indexed by migration); unused on SQLite, where keywords use icontains.
     search_vector = SearchVectorField(null=True, blank=True)
     search_refreshed_at = models.DateTimeField(null=True, blank=True)
+    objects = ProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["username"]
@@ -94,9 +116,7 @@ class Profile(UUIDModel):
             models.Index(fields=["-followers_count"], name="profiles_followers_idx"),
             # Discovery's keyset sorts: (value, id) descending over discoverable creators; the
             # nullable figures index their known values only (unknown ones come last, by id).
-            models.Index(
-                fields=["-followers_count", "-id"], name="disc_followers_idx", condition=Q(discoverable=True)
-            ),
+            models.Index(fields=["-followers_count", "-id"], name="disc_followers_idx", condition=Q(discoverable=True)),
             *[
                 models.Index(
                     fields=[f"-{column}", "-id"],
@@ -231,8 +251,8 @@ class ProfileSnapshot(models.Model):
         return f"{self.profile_id}@{self.captured_at:%Y-%m-%d %H:%M}"
 
 
-class UserProfileAccess(TimeStampedModel):
-    """A user's time-limited access to a creator's full report (the 30-day unlock)."""
+class TeamProfileAccess(TimeStampedModel):
+    """A team's time-limited access to a creator's full report (the 30-day unlock by any member)."""
 
     class GrantedVia(models.TextChoices):
         UNLOCK = "unlock", "Unlock"
@@ -240,7 +260,10 @@ class UserProfileAccess(TimeStampedModel):
         STAFF = "staff", "Staff grant"
         DISCOVERY = "discovery", "Discovery"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_accesses")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="profile_accesses")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="accesses")
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -249,17 +272,17 @@ class UserProfileAccess(TimeStampedModel):
     class Meta:
         ordering = ["-expires_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "profile"], name="profiles_access_unique"),
+            models.UniqueConstraint(fields=["team", "profile"], name="profiles_access_team_unique"),
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("granted_at")), name="profiles_access_window"),
         ]
-        indexes = [models.Index(fields=["user", "expires_at"], name="profiles_access_user_idx")]
+        indexes = [models.Index(fields=["team", "expires_at"], name="profiles_access_team_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
+        return f"{self.team_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
 
 
 class Export(UUIDModel):
-    """A data export of creators a user can access; large ones are built by a task."""
+    """A data export of creators a team can access; large ones are built by a task."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -271,7 +294,11 @@ class Export(UUIDModel):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="exports")
+    # The member who asked for it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
     usernames = models.JSONField(default=list)
     format = models.CharField(max_length=8, choices=Format.choices)
     include_posts = models.BooleanField(default=False)
@@ -283,7 +310,7 @@ class Export(UUIDModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="profiles_export_user_idx")]
+        indexes = [models.Index(fields=["team", "-created_at"], name="profiles_export_team_idx")]
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.format}, {len(self.usernames)} creators)"
@@ -328,9 +355,9 @@ class ProviderCall(models.Model):
 
 
 class ContactEmailReveal(models.Model):
-    """An account (team) revealed a creator's contact email: every member sees it, once paid."""
+    """A team revealed a creator's contact email: every member sees it, paid once."""
 
-    account_id = models.UUIDField()
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="email_reveals")
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="email_reveals")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -338,8 +365,8 @@ class ContactEmailReveal(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["account_id", "profile"], name="profiles_email_reveal_unique"),
+            models.UniqueConstraint(fields=["team", "profile"], name="profiles_email_reveal_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_id} -> {self.profile_id} email"
+        return f"{self.team_id} -> {self.profile_id} email"

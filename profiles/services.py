@@ -11,7 +11,6 @@ means the same path, not the same query string).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from config.errors import ValidationFailed
 from profiles.models import (
     ContactEmailReveal,
     Post,
@@ -32,16 +29,14 @@ from profiles.models import (
     ProfileSnapshot,
     ProviderCall,
     RelatedProfile,
-    normalize_username,
-    username_validator,
 )
 from profiles.providers import get_provider
 from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
 from profiles.search import contact_email_extract, profile_search_fields_refresh
+from profiles.usernames import username_clean
 
 logger = logging.getLogger(__name__)
 
-_PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.)?instagram\.com/([^/?#]+)", re.IGNORECASE)
 _POST_FIELDS = [
     "profile", "shortcode", "url", "type", "caption", "hashtags", "mentions", "likes_count",
     "comments_count", "video_view_count", "is_pinned", "is_sponsored", "posted_at", "display_url",
@@ -89,19 +84,6 @@ class ImportSummary:
         self.posts_updated += result.posts_updated
         self.related += result.related
         self.snapshots += result.snapshot_created
-
-
-def username_clean(value: Any) -> str:
-    """A normalised, valid username from user input (``@Name``, ``instagram.com/name/``)."""
-    raw = str(value or "").strip()
-    match = _PROFILE_URL.match(raw)
-    username = normalize_username(match.group(1) if match else raw)
-    try:
-        username_validator(username)
-    except ValidationError as exc:
-        message = exc.messages[0]
-        raise ValidationFailed(message, code="invalid_username", details={"username": [message]}) from exc
-    return username
 
 
 def _image_identity(url: str) -> str:
@@ -402,14 +384,12 @@ def profile_pipeline_finished(*, profile: Profile) -> None:
     report_invalidate(profile=profile)
 
 
-def contact_email_revealed(*, account_id: Any, profile: Profile) -> bool:
-    """Whether the account (team) has revealed the profile's contact email."""
-    return ContactEmailReveal.objects.filter(account_id=account_id, profile=profile).exists()
+def contact_email_revealed(*, team_id: Any, profile: Profile) -> bool:
+    """Whether the team has revealed the profile's contact email."""
+    return ContactEmailReveal.objects.filter(team_id=team_id, profile=profile).exists()
 
 
-def contact_email_reveal(*, account_id: Any, profile: Profile, actor: Any) -> ContactEmailReveal:
-    """Record that ``actor`` revealed the email for the account (idempotent: the first stands)."""
-    reveal, _ = ContactEmailReveal.objects.get_or_create(
-        account_id=account_id, profile=profile, defaults={"actor": actor}
-    )
+def contact_email_reveal(*, team_id: Any, profile: Profile, actor: Any) -> ContactEmailReveal:
+    """Record that ``actor`` revealed the email for the team (idempotent: the first stands)."""
+    reveal, _ = ContactEmailReveal.objects.get_or_create(team_id=team_id, profile=profile, defaults={"actor": actor})
     return reveal

@@ -260,6 +260,13 @@ SPECTACULAR_SETTINGS = {
     # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
     # cluttering `check --deploy`, which is kept for deployment safety only.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Several models have a "status": each choice set gets its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.User.Status",
+        "ExportStatusEnum": "profiles.models.Export.Status",
+        "JobStatusEnum": "analysis.models.AnalysisJob.Status",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
+    },
 }
 
 # --- Internationalisation ---------------------------------------------------------------

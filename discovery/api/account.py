@@ -1,8 +1,7 @@
-"""Which account a discovery request acts for: the one place that answers it.
+"""Which account a discovery request acts for: the active team (``TeamScopedMixin``).
 
-The active team pays (its wallet), owns the unlocks and sees the revealed emails. Until the
-teams change reaches this code, the account is the user (``account_id`` = the user's id,
-wallets per user); with teams it is ``request.account_id`` (set by ``TeamScopedMixin``).
+The active team pays (its wallet), owns the unlocks and sees the revealed emails; the mixin
+sets ``request.account_id`` (the team's id) from ``X-Team-ID`` or the user's default team.
 """
 
 from __future__ import annotations
@@ -11,10 +10,5 @@ from typing import Any
 
 
 def active_account_id(request: Any) -> Any:
-    """The id of the account the request acts for (the team's id with teams, else the user's)."""
-    return getattr(request, "account_id", None) or request.user.pk
-
-
-def wallet_owner(request: Any) -> Any:
-    """What ``credits`` selectors take to find the paying wallet."""
-    return request.user
+    """The id of the team the request acts for."""
+    return request.account_id

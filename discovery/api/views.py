@@ -28,11 +28,12 @@ from credits.gate import requires_credits
 from credits.selectors import pricing_rule_get, spend_recent_exists
 from discovery import selectors
 from discovery.api import serializers as s
-from discovery.api.account import active_account_id, wallet_owner
+from discovery.api.account import active_account_id
 from profiles import services as profile_services
 from profiles.api.serializers import CreatorUnlockSerializer
 from profiles.api.views import CreatorUnlockView, UnlockedProfilesView
 from profiles.search import email_masked
+from teams.api.mixins import TeamScopedMixin
 
 PAGE_ACTION = "discovery_pagination"
 SEARCH_ACTION = "advanced_search"
@@ -82,7 +83,7 @@ def _reference(request: Request, *, page: PageRequest) -> str:
 def _served_recently(request: Request, *, page: PageRequest) -> bool:
     since = timezone.now() - timedelta(hours=settings.DISCOVERY_REPEAT_FREE_HOURS)
     return spend_recent_exists(
-        user=wallet_owner(request), action_type=page.action, reference_prefix=page.charge_prefix, since=since
+        account_id=active_account_id(request), action_type=page.action, reference_prefix=page.charge_prefix, since=since
     )
 
 
@@ -124,7 +125,7 @@ def _query_params(params: Any) -> dict[str, Any]:
     return data
 
 
-class BrowseView(APIView):
+class BrowseView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Browse analysed creators (paid per page beyond 5 free a month: discovery_pagination)",
@@ -157,7 +158,7 @@ class BrowseView(APIView):
         return _serve(request, page)
 
 
-class AdvancedSearchView(APIView):
+class AdvancedSearchView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Advanced search (advanced_search: 10 free a month; next pages are discovery_pagination)",
@@ -185,7 +186,7 @@ class AdvancedSearchView(APIView):
         return _serve(request, page)
 
 
-class CategoriesView(APIView):
+class CategoriesView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Every category with its number of analysed creators (cached)",
@@ -195,24 +196,24 @@ class CategoriesView(APIView):
         return Response(selectors.category_counts())
 
 
-class DashboardView(APIView):
+class DashboardView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="The discovery dashboard of the active team",
         responses=s.DiscoveryDashboardSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.dashboard(user=wallet_owner(request), account_id=active_account_id(request)))
+        return Response(selectors.dashboard(account_id=active_account_id(request)))
 
 
-class PricingView(APIView):
+class PricingView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Prices, free uses and quotas of the discovery actions (what is left this cycle)",
         responses={200: s.ActionPriceSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        return Response(selectors.discovery_allowances(user=wallet_owner(request)))
+        return Response(selectors.discovery_allowances(account_id=active_account_id(request)))
 
 
 class UnlockProfileView(CreatorUnlockView):
@@ -243,10 +244,10 @@ def _email_reference(request: Request, *, profile: Any) -> str:
 
 
 def _email_revealed(request: Request, *, profile: Any) -> bool:
-    return profile_services.contact_email_revealed(account_id=active_account_id(request), profile=profile)
+    return profile_services.contact_email_revealed(team_id=active_account_id(request), profile=profile)
 
 
-class EmailUnlockView(APIView):
+class EmailUnlockView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["discovery"],
         summary="Reveal a creator's contact email to the team (email_unlock: plan quota, then 1 credit)",
@@ -273,7 +274,7 @@ class EmailUnlockView(APIView):
     @requires_credits(EMAIL_ACTION, reference=_email_reference, skip_if=_email_revealed)
     def reveal(self, request: Request, *, profile: Any) -> Response:
         reveal = profile_services.contact_email_reveal(
-            account_id=active_account_id(request), profile=profile, actor=request.user
+            team_id=active_account_id(request), profile=profile, actor=request.user
         )
         return Response(
             {

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from profiles.models import Post, Profile, UserProfileAccess
+from profiles.models import Post, Profile, TeamProfileAccess
 from profiles.search import ts_config
 
 # name -> (column, lookup)
@@ -68,9 +68,9 @@ def discoverable_profiles() -> QuerySet[Profile]:
     return Profile.objects.filter(discoverable=True)
 
 
-def unlocked_accesses(*, account_id: Any) -> QuerySet[UserProfileAccess]:
-    """The active account's unexpired unlocks (the one place that knows who owns an unlock)."""
-    return UserProfileAccess.objects.filter(user_id=account_id, expires_at__gt=timezone.now())
+def unlocked_accesses(*, account_id: Any) -> QuerySet[TeamProfileAccess]:
+    """The active team's unexpired unlocks (``account_id`` is the team's id)."""
+    return TeamProfileAccess.objects.filter(team_id=account_id, expires_at__gt=timezone.now())
 
 
 def keyword_query(keywords: str, languages: list[str] | None) -> SearchQuery:

@@ -53,9 +53,9 @@ def language_counts() -> list[dict[str, Any]]:
     ]
 
 
-def discovery_allowances(*, user: Any) -> list[dict[str, Any]]:
+def discovery_allowances(*, account_id: Any) -> list[dict[str, Any]]:
     """Price, free uses and plan quota (and what is left this cycle) of the discovery actions."""
-    wallet = wallet_get(user=user)
+    wallet = wallet_get(account_id=account_id)
     plan = wallet.plan if wallet else plan_free()
     result = []
     for action in DISCOVERY_ACTIONS:
@@ -77,14 +77,14 @@ def discovery_allowances(*, user: Any) -> list[dict[str, Any]]:
     return result
 
 
-def dashboard(*, user: Any, account_id: Any) -> dict[str, Any]:
-    """The discovery dashboard of the active account."""
+def dashboard(*, account_id: Any) -> dict[str, Any]:
+    """The discovery dashboard of the active team (``account_id`` is the team's id)."""
     now = timezone.now()
-    wallet = wallet_get(user=user)
+    wallet = wallet_get(account_id=account_id)
     cycle_start = wallet.cycle_start if wallet else now
-    allowances = {a["action_type"]: a for a in discovery_allowances(user=user)}
+    allowances = {a["action_type"]: a for a in discovery_allowances(account_id=account_id)}
     week_ago = now - timedelta(days=7)
-    jobs = AnalysisJob.objects.filter(requested_by=user).order_by("-created_at")[:5]
+    jobs = AnalysisJob.objects.filter(team_id=account_id).order_by("-created_at")[:5]
     return {
         "creators": {
             "total": sum(_counts("ai_primary_content_type").values()),
@@ -94,7 +94,7 @@ def dashboard(*, user: Any, account_id: Any) -> dict[str, Any]:
         },
         "cycle": {"start": cycle_start.isoformat(), "end": wallet.cycle_end.isoformat() if wallet else None},
         "unlocks_this_cycle": unlocked_accesses(account_id=account_id).filter(granted_at__gte=cycle_start).count(),
-        "exports_this_cycle": Export.objects.filter(user=user, created_at__gte=cycle_start).count(),
+        "exports_this_cycle": Export.objects.filter(team_id=account_id, created_at__gte=cycle_start).count(),
         "free_pages_left": allowances["discovery_pagination"]["free_left"],
         "free_searches_left": allowances["advanced_search"]["free_left"],
         "email_quota_left": allowances["email_unlock"]["plan_left"],

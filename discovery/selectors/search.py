@@ -161,7 +161,7 @@ def search_page(
     columns = [*PREVIEW_COLUMNS, *([sort.column] if sort.column and sort.column not in PREVIEW_COLUMNS else [])]
     rows_qs = ordered.annotate(
         unlocked=Exists(unlocked_accesses(account_id=account_id).filter(profile_id=OuterRef("pk"))),
-        email_revealed=Exists(ContactEmailReveal.objects.filter(account_id=account_id, profile_id=OuterRef("pk"))),
+        email_revealed=Exists(ContactEmailReveal.objects.filter(team_id=account_id, profile_id=OuterRef("pk"))),
     ).values(*columns, *(["rank"] if sort.column is None else []), "unlocked", "email_revealed")
     rows: list[dict] = []
     if cursor is None or cursor.phase == 1:

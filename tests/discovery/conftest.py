@@ -22,6 +22,7 @@ from credits.services import credits_grant
 from profiles.models import Profile
 from profiles.providers.dataset import load_export
 from profiles.providers.normalize import parse_export
+from tests.factories import account_of
 
 REPO = Path(__file__).resolve().parents[2]
 GOOPER = REPO.parent / "shared" / "data" / "apify" / "gooper-45-creators.json"
@@ -82,6 +83,6 @@ def creators(django_db_setup, django_db_blocker):
 @pytest.fixture
 def fund():
     def _fund(user, amount: int, key: str = "seed-grant"):
-        return credits_grant(user=user, amount=amount, reason="test funding", idempotency_key=key)
+        return credits_grant(account_id=account_of(user), amount=amount, reason="test funding", idempotency_key=key)
 
     return _fund

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from credits.models import CreditTransaction, Wallet
 from credits.services import credits_spend, wallet_set_plan
-from profiles.models import ContactEmailReveal, Profile, UserProfileAccess
+from profiles.models import ContactEmailReveal, Profile, TeamProfileAccess
+from teams.models import Membership
+from teams.services import memberships_invalidate
+from tests.factories import UserFactory, account_of, team_of
 
 pytestmark = pytest.mark.django_db
 BROWSE = "/api/v1/discovery/browse"
@@ -16,11 +20,15 @@ SEARCH = "/api/v1/discovery/search-advanced"
 
 
 def balance(user) -> int:
-    return Wallet.objects.get(user=user).balance
+    return Wallet.objects.get(account_id=account_of(user)).balance
 
 
 def spends(user, action: str) -> list[CreditTransaction]:
-    return list(CreditTransaction.objects.filter(wallet__user=user, kind="spend", action_type=action).order_by("id"))
+    return list(
+        CreditTransaction.objects.filter(
+            wallet__account_id=account_of(user), kind="spend", action_type=action
+        ).order_by("id")
+    )
 
 
 def browse(client, **params):
@@ -128,7 +136,9 @@ def test_advanced_search_with_keywords_and_its_next_page(api_client, user, creat
     assert r2.status_code == 200
     got = {body["results"][0]["username"], r2.json()["results"][0]["username"]}
     assert got == {"radiobocconi", "prodbybrail"} and r2.json()["next_cursor"] is None
-    assert [t.action_type for t in CreditTransaction.objects.filter(wallet__user=user, kind="spend")] == [
+    assert [
+        t.action_type for t in CreditTransaction.objects.filter(wallet__account_id=account_of(user), kind="spend")
+    ] == [
         "discovery_pagination",
         "advanced_search",
     ]
@@ -208,7 +218,7 @@ def test_dashboard(api_client, user, creators, fund):
 
 
 def test_pricing(api_client, user, creators):
-    wallet_set_plan(user=user, plan_code="standard")
+    wallet_set_plan(account_id=account_of(user), plan_code="standard")
     rows = {row["action_type"]: row for row in api_client.get("/api/v1/discovery/pricing").json()}
     assert (rows["discovery_pagination"]["credits_per_unit"], rows["discovery_pagination"]["free_left"]) == (10, 5)
     assert (rows["advanced_search"]["credits_per_unit"], rows["advanced_search"]["free_left"]) == (15, 10)
@@ -221,15 +231,21 @@ def test_pricing(api_client, user, creators):
 
 def test_unlock_profile_is_the_creator_unlock(api_client, user, creators, fund):
     fund(user, 25)
-    wallet_set_plan(user=user, plan_code="free")
-    for _ in range(5):  # the Free plan's 5 unlocks a month
-        credits_spend(user=user, action_type="influencer_unlock", reference=f"q{_}", idempotency_key=f"q{_}")
+    wallet_set_plan(account_id=account_of(user), plan_code="free")
+    for i in range(5):  # the Free plan's 5 unlocks a month
+        credits_spend(
+            account_id=account_of(user),
+            actor=user,
+            action_type="influencer_unlock",
+            reference=f"q{i}",
+            idempotency_key=f"q{i}",
+        )
     r = api_client.post("/api/v1/discovery/unlock-profile", {"username": "@HumansOfNY"}, format="json")
     # 202: the creator API's answer for a creator whose media are not stored yet (a job starts).
     assert r.status_code == 202, r.json()
     assert r.json()["job"]["username"] == "humansofny"
     assert r.json()["credits"]["charged"] == 25 and r.json()["locked"] is False
-    assert UserProfileAccess.objects.filter(user=user, profile__username="humansofny").exists()
+    assert TeamProfileAccess.objects.filter(team=team_of(user), profile__username="humansofny").exists()
     again = api_client.post("/api/v1/discovery/unlock-profile", {"username": "humansofny"}, format="json")
     assert again.json()["credits"] == {"charged": 0, "buckets": [], "balance": 0, "replayed": False, "skipped": True}
     listed = api_client.get("/api/v1/discovery/unlocked-profiles").json()
@@ -251,8 +267,15 @@ def email_unlock(client, username: str):
 
 
 def test_email_unlock_uses_the_plan_quota_then_one_credit(api_client, user, creators, fund):
-    wallet_set_plan(user=user, plan_code="standard")
-    credits_spend(user=user, action_type="email_unlock", quantity=249, reference="earlier", idempotency_key="e")
+    wallet_set_plan(account_id=account_of(user), plan_code="standard")
+    credits_spend(
+        account_id=account_of(user),
+        actor=user,
+        action_type="email_unlock",
+        quantity=249,
+        reference="x",
+        idempotency_key="e",
+    )
     fund(user, 1)
     r = email_unlock(api_client, "inno.t_ofc")
     assert r.status_code == 200, r.json()
@@ -285,3 +308,24 @@ def test_a_reveal_belongs_to_its_account(api_client, other_client, user, other_u
     assert email_unlock(api_client, "acidgigi").status_code == 200
     row = next(r for r in browse(other_client, has_email="true").json()["results"] if r["username"] == "acidgigi")
     assert row["email"] == "i***@burrostudioradio.com" and not row["email_revealed"]
+
+
+def test_the_teams_other_member_sees_the_revealed_email_at_no_cost(api_client, user, creators, fund):
+    team = team_of(user)
+    teammate = UserFactory()
+    Membership.objects.create(team=team, user=teammate, role=Membership.Role.MEMBER)
+    memberships_invalidate(teammate.pk)
+    client = APIClient()
+    client.force_authenticate(teammate)
+    header = {"HTTP_X_TEAM_ID": str(team.pk)}
+    fund(user, 1)
+    assert email_unlock(api_client, "soul_stice_").json()["credits"]["charged"] == 1
+    r = client.post("/api/v1/discovery/creators/soul_stice_/email/unlock", **header)
+    assert r.status_code == 200 and r.json()["email"] == "soul.stice@outlook.it"
+    assert r.json()["credits"]["skipped"] is True and r.json()["credits"]["charged"] == 0
+    rows = {row["username"]: row for row in client.get(BROWSE, {"has_email": "true"}, **header).json()["results"]}
+    assert rows["soul_stice_"]["email"] == "soul.stice@outlook.it" and rows["soul_stice_"]["email_revealed"]
+    # In the teammate's own personal team, the address stays masked.
+    own = {row["username"]: row for row in client.get(BROWSE, {"has_email": "true"}).json()["results"]}
+    assert own["soul_stice_"]["email"] == "s***@outlook.it"
+    assert balance(user) == 0 and len(spends(user, "email_unlock")) == 1

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from credits.models import CreditTransaction, Wallet
 from credits.services import credits_grant, credits_spend
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 
 @pytest.mark.django_db(transaction=True)
@@ -19,8 +19,14 @@ def test_the_same_page_requested_twice_at_once_is_charged_once():
         pytest.skip("row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite serialises whole writes")
     user = UserFactory()
     for i in range(5):  # the month's free pages
-        credits_spend(user=user, action_type="discovery_pagination", reference=f"earlier:{i}", idempotency_key=f"e{i}")
-    credits_grant(user=user, amount=20, reason="test", idempotency_key="grant")
+        credits_spend(
+            account_id=account_of(user),
+            actor=user,
+            action_type="discovery_pagination",
+            reference=f"earlier:{i}",
+            idempotency_key=f"e{i}",
+        )
+    credits_grant(account_id=account_of(user), amount=20, reason="test", idempotency_key="grant")
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
@@ -39,6 +45,6 @@ def test_the_same_page_requested_twice_at_once_is_charged_once():
     for thread in threads:
         thread.join()
     assert statuses == [200, 200]
-    charged = CreditTransaction.objects.filter(wallet__user=user, kind="spend", amount__lt=0)
+    charged = CreditTransaction.objects.filter(wallet__account_id=account_of(user), kind="spend", amount__lt=0)
     assert [t.amount for t in charged] == [-10]
-    assert Wallet.objects.get(user=user).balance == 10
+    assert Wallet.objects.get(account_id=account_of(user)).balance == 10

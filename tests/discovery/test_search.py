@@ -19,6 +19,7 @@ from discovery.api.views import page_request
 from discovery.selectors import search_page
 from profiles.models import Profile
 from tests.discovery.conftest import GOOPER, SAMPLE
+from tests.factories import account_of, team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -174,12 +175,12 @@ def test_hashtags_any_of(creators):
 def test_exclude_unlocked_and_unlocked_flag(creators, user):
     from profiles.access import access_grant
 
-    access_grant(user=user, profile=Profile.objects.get(username="humansofny"))
-    result = run(account_id=user.pk)
+    access_grant(team=team_of(user), profile=Profile.objects.get(username="humansofny"), granted_by=user)
+    result = run(account_id=account_of(user))
     assert result.results[0]["username"] == "humansofny" and result.results[0]["unlocked"]
     assert result.results[0]["unlock_price"] == 0
-    assert "humansofny" not in names(run({"exclude_unlocked": True}, account_id=user.pk))
-    assert len(names(run({"exclude_unlocked": True}, account_id=user.pk))) == 45
+    assert "humansofny" not in names(run({"exclude_unlocked": True}, account_id=account_of(user)))
+    assert len(names(run({"exclude_unlocked": True}, account_id=account_of(user)))) == 45
 
 
 @pytest.mark.parametrize("sort", ["engagement_rate", "avg_engagement", "quality", "recent_post"])
