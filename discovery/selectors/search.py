@@ -9,7 +9,8 @@ unknown ones by ``id`` (phase 2 of the cursor).
 The cursor is signed (``django.core.signing``) and carries the query's hash and the page
 number, so that it cannot be replayed on another query nor renumbered to dodge a charge.
 The total is exact up to ``DISCOVERY_TOTAL_EXACT_CAP`` and the planner's row estimate
-beyond (PostgreSQL), flagged ``total_is_exact: false``.
+beyond (PostgreSQL), flagged ``total_is_exact: false``; it is counted for the first page and
+carried by the cursor to the next ones (the count, not the page, is what costs at scale).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Cursor:
     phase: int  # 1: rows with a known value; 2: rows whose value is unknown (by id)
     value: Any
     last_id: str
+    total: int | None = None  # the first page's total, carried so that next pages do not count again
+    total_is_exact: bool = True
 
 
 @dataclass
@@ -79,7 +82,15 @@ def query_hash(*, filters: dict[str, Any], sort: str, page_size: int) -> str:
 
 def cursor_encode(cursor: Cursor) -> str:
     value = cursor.value.isoformat() if isinstance(cursor.value, datetime) else cursor.value
-    payload = {"q": cursor.query, "p": cursor.page, "h": cursor.phase, "v": value, "i": cursor.last_id}
+    payload = {
+        "q": cursor.query,
+        "p": cursor.page,
+        "h": cursor.phase,
+        "v": value,
+        "i": cursor.last_id,
+        "t": cursor.total,
+        "e": cursor.total_is_exact,
+    }
     return signing.dumps(payload, salt=_CURSOR_SALT, compress=True)
 
 
@@ -90,7 +101,15 @@ def cursor_decode(token: str, *, query: str, sort: Sort) -> Cursor:
         value = data["v"]
         if value is not None and sort.kind == "datetime":
             value = datetime.fromisoformat(value)
-        cursor = Cursor(query=data["q"], page=int(data["p"]), phase=int(data["h"]), value=value, last_id=data["i"])
+        cursor = Cursor(
+            query=data["q"],
+            page=int(data["p"]),
+            phase=int(data["h"]),
+            value=value,
+            last_id=data["i"],
+            total=None if data.get("t") is None else int(data["t"]),
+            total_is_exact=bool(data.get("e", True)),
+        )
         UUID(cursor.last_id)
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise ValidationFailed(
@@ -171,16 +190,25 @@ def search_page(
     more = len(rows) > page_size
     rows = rows[:page_size]
     page = cursor.page if cursor else 1
+    if cursor is not None and cursor.total is not None:
+        total, exact = cursor.total, cursor.total_is_exact
+    else:
+        total, exact = _total(base) if with_total else (0, False)
     next_cursor = None
     if more and rows:
         last = rows[-1]
         value = _sort_value(last, sort)
         next_cursor = cursor_encode(
             Cursor(
-                query=query, page=page + 1, phase=1 if value is not None else 2, value=value, last_id=str(last["id"])
+                query=query,
+                page=page + 1,
+                phase=1 if value is not None else 2,
+                value=value,
+                last_id=str(last["id"]),
+                total=total,
+                total_is_exact=exact,
             )
         )
-    total, exact = _total(base) if with_total else (0, False)
     notes = []
     if sort.column is None and connection.vendor != "postgresql":
         notes.append("relevance needs PostgreSQL full-text search; ordered by followers here")
