@@ -134,3 +134,19 @@ def _ranked_exactly(
     top = np.argpartition(-scores, count - 1)[:count] if count < len(pairs) else np.arange(len(pairs))
     order = sorted(top.tolist(), key=lambda i: (-round(float(scores[i]), 6), str(pairs[i][0])))
     return [(pairs[i][0], round(float(scores[i]), 6)) for i in order]
+
+
+def report_similar_creators(profile: Profile, limit: int = 5) -> list[dict[str, Any]]:
+    """The report's "similar creators": the ``limit`` best analysed lookalikes, preview fields."""
+    analysed = Profile.objects.using(_db_of(profile)).filter(ai_profile_analyzed_at__isnull=False)
+    return [
+        {
+            "username": other.username,
+            "full_name": other.full_name,
+            "avatar_url": other.cdn_avatar_url or None,
+            "followers_count": other.followers_count,
+            "primary_category": other.ai_primary_content_type or None,
+            "similarity": similarity,
+        }
+        for other, similarity in profile_lookalikes(profile=profile, candidates=analysed, limit=limit)
+    ]

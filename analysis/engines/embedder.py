@@ -9,23 +9,27 @@ Embeddings are computed as sentence-transformers does for this model: the tokeni
 truncation at ``max_seq_length`` (256 tokens), mean pooling over the attention mask, then
 L2 normalisation (cosine similarity = dot product). Inputs are sorted by length and cut
 into batches of ``AI_EMBEDDING_BATCH_SIZE`` so each pass pads only to similar lengths;
-identical texts are computed once.
+identical texts are computed once, and the latest ``MEMO_SIZE`` texts are
+remembered.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from analysis.embeddings import BUNDLED_MODEL, EMBEDDING_DIMENSIONS
 
 DEFAULT_MAX_TOKENS = 256
+MEMO_SIZE = 4096
 
 
 def resolve_model_path(model: str) -> str:
@@ -49,6 +53,7 @@ class SentenceEmbedder:
 
     def __init__(self, model: str, *, batch_size: int = 64, threads: int = 0) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        hf_logging.disable_progress_bar()
         self.model_id = model or BUNDLED_MODEL
         path = resolve_model_path(model)
         if threads > 0:
@@ -62,7 +67,10 @@ class SentenceEmbedder:
             raise ValueError(
                 f"{self.model_id} gives {self.dimensions}-dimensional vectors; storage expects {EMBEDDING_DIMENSIONS}"
             )
-        self.texts_encoded = 0
+        self.texts_encoded = 0  # distinct texts computed (not taken from the memo)
+        # The latest texts' vectors: the engine embeds captions for their category, then the
+        # AI stage asks again for the post and profile embeddings.
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @classmethod
     def from_settings(cls) -> SentenceEmbedder:
@@ -79,7 +87,12 @@ class SentenceEmbedder:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         unique: dict[str, list[int]] = {}
         for index, text in enumerate(texts):
-            unique.setdefault(text, []).append(index)
+            known = self._memo.get(text)
+            if known is not None:
+                self._memo.move_to_end(text)
+                out[index] = known
+            else:
+                unique.setdefault(text, []).append(index)
         distinct = list(unique)
         if not distinct:
             return out
@@ -101,8 +114,14 @@ class SentenceEmbedder:
             for r, i in enumerate(rows):
                 for index in unique[distinct[i]]:
                     out[index] = pooled[r]
+                self._memo[distinct[i]] = pooled[r]
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
         self.texts_encoded += len(distinct)
         return out
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.model_id, "max_tokens": self.max_tokens, "dimensions": self.dimensions}
