@@ -109,18 +109,20 @@ class AdvancedSearchSerializer(serializers.Serializer):
     sort = _sort_field()
     page_size = _page_size_field()
     cursor = serializers.CharField(required=False, allow_null=True, max_length=2000)
-    lookalike_of = serializers.CharField(required=False, max_length=64)
+    lookalike_of = serializers.CharField(
+        required=False, max_length=64, help_text="Rank the matching creators by similarity to this one (one page)"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        if "lookalike_of" in attrs:
-            raise serializers.ValidationError({"lookalike_of": ["Lookalike search is not available yet."]})
         filters = FiltersSerializer(data=attrs.get("filters") or {})
         if not filters.is_valid():
             raise serializers.ValidationError({"filters": filters.errors})
         attrs["filters"] = filters.validated_data
+        if attrs.get("lookalike_of") and attrs.get("cursor"):
+            raise serializers.ValidationError({"cursor": ["A lookalike search is one page."]})
         if attrs.get("sort") == "relevance" and not attrs["filters"].get("keywords"):
             raise serializers.ValidationError({"sort": ["relevance needs keywords."]})
         return attrs

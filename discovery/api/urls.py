@@ -9,6 +9,7 @@ urlpatterns = [
     path("browse", views.BrowseView.as_view(), name="browse"),
     path("search-advanced", views.AdvancedSearchView.as_view(), name="search-advanced"),
     path("categories", views.CategoriesView.as_view(), name="categories"),
+    path("lookalikes/<str:username>", views.LookalikesView.as_view(), name="lookalikes"),
     path("dashboard", views.DashboardView.as_view(), name="dashboard"),
     path("pricing", views.PricingView.as_view(), name="pricing"),
     path("unlock-profile", views.UnlockProfileView.as_view(), name="unlock-profile"),

@@ -47,12 +47,13 @@ _400 = OpenApiResponse(description="Invalid input: details name the field")
 class PageRequest:
     """One page asked for: the validated query, its identity and the action it is charged as."""
 
-    kind: str  # "browse" | "advanced"
+    kind: str  # "browse" | "advanced" | "lookalikes"
     filters: dict[str, Any]
     sort: str
     page_size: int
     cursor: selectors.Cursor | None
     query: str
+    lookalike_of: Any = None  # the Profile whose lookalikes are asked for
 
     @property
     def page(self) -> int:
@@ -60,20 +61,50 @@ class PageRequest:
 
     @property
     def action(self) -> str:
-        return SEARCH_ACTION if self.kind == "advanced" and self.cursor is None else PAGE_ACTION
+        return SEARCH_ACTION if self.kind in ("advanced", "lookalikes") and self.cursor is None else PAGE_ACTION
 
     @property
     def charge_prefix(self) -> str:
         return f"discovery:{self.kind}:{self.query}:p{self.page}@"
 
 
-def page_request(*, kind: str, filters: dict[str, Any], control: dict[str, Any]) -> PageRequest:
+def page_request(
+    *, kind: str, filters: dict[str, Any], control: dict[str, Any], lookalike_of: Any = None
+) -> PageRequest:
     sort = control.get("sort") or ("relevance" if filters.get("keywords") else "followers")
     page_size = control.get("page_size") or settings.DISCOVERY_PAGE_SIZE
-    query = selectors.query_hash(filters={**filters, "_kind": kind}, sort=sort, page_size=page_size)
+    if lookalike_of is not None:
+        kind, sort = "lookalikes", "followers"  # ranked by similarity; one page
+    identity = {**filters, "_kind": kind, "_like": lookalike_of.username if lookalike_of else None}
+    query = selectors.query_hash(filters=identity, sort=sort, page_size=page_size)
     token = control.get("cursor")
     cursor = selectors.cursor_decode(token, query=query, sort=selectors.SORTS[sort]) if token else None
-    return PageRequest(kind=kind, filters=filters, sort=sort, page_size=page_size, cursor=cursor, query=query)
+    return PageRequest(
+        kind=kind,
+        filters=filters,
+        sort=sort,
+        page_size=page_size,
+        cursor=cursor,
+        query=query,
+        lookalike_of=lookalike_of,
+    )
+
+
+def lookalike_source(username: str) -> Any:
+    """The analysed creator whose lookalikes are asked for, with an embedding (404 otherwise)."""
+    from analysis.selectors import profile_embedding_current
+
+    username = profile_services.username_clean(username)
+    profile = selectors.discoverable_profiles().filter(username=username).first()
+    if profile is None:
+        raise NotFound(f"@{username} is not an analysed creator.", code="creator_not_found")
+    if profile_embedding_current(profile=profile) is None:
+        raise NotFound(
+            f"@{username} has no embedding yet: lookalikes need its analysis by the embeddings engine.",
+            code="lookalikes_unavailable",
+            details={"username": username},
+        )
+    return profile
 
 
 def _reference(request: Request, *, page: PageRequest) -> str:
@@ -88,6 +119,15 @@ def _served_recently(request: Request, *, page: PageRequest) -> bool:
 
 
 def _serve(request: Request, page: PageRequest) -> Response:
+    if page.lookalike_of is not None:
+        result = selectors.lookalikes_page(
+            profile=page.lookalike_of,
+            filters=page.filters,
+            page_size=page.page_size,
+            account_id=active_account_id(request),
+            unlock_price=pricing_rule_get(action_type="influencer_unlock").credits_per_unit,
+        )
+        return Response(_page_body(result))
     result = selectors.search_page(
         filters=page.filters,
         sort_name=page.sort,
@@ -97,22 +137,24 @@ def _serve(request: Request, page: PageRequest) -> Response:
         query=page.query,
         unlock_price=pricing_rule_get(action_type="influencer_unlock").credits_per_unit,
     )
+    return Response(_page_body(result))
+
+
+def _page_body(result: selectors.SearchPage) -> dict[str, Any]:
     note = None
     if not result.total_is_exact:
         note = f"More than {settings.DISCOVERY_TOTAL_EXACT_CAP:,} creators match: the total is an estimate."
-    return Response(
-        {
-            "results": result.results,
-            "page": result.page,
-            "page_size": result.page_size,
-            "next_cursor": result.next_cursor,
-            "total": result.total,
-            "total_is_exact": result.total_is_exact,
-            "total_note": note,
-            "sort": result.sort,
-            "notes": result.notes,
-        }
-    )
+    return {
+        "results": result.results,
+        "page": result.page,
+        "page_size": result.page_size,
+        "next_cursor": result.next_cursor,
+        "total": result.total,
+        "total_is_exact": result.total_is_exact,
+        "total_note": note,
+        "sort": result.sort,
+        "notes": result.notes,
+    }
 
 
 def _query_params(params: Any) -> dict[str, Any]:
@@ -172,7 +214,8 @@ class AdvancedSearchView(TeamScopedMixin, APIView):
         body = s.AdvancedSearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        page = page_request(kind="advanced", filters=dict(data["filters"]), control=data)
+        source = lookalike_source(data["lookalike_of"]) if data.get("lookalike_of") else None
+        page = page_request(kind="advanced", filters=dict(data["filters"]), control=data, lookalike_of=source)
         if page.cursor is None:
             return self.first_page(request, page=page)
         return self.next_page(request, page=page)
@@ -183,6 +226,38 @@ class AdvancedSearchView(TeamScopedMixin, APIView):
 
     @requires_credits(PAGE_ACTION, reference=_reference, skip_if=_served_recently)
     def next_page(self, request: Request, *, page: PageRequest) -> Response:
+        return _serve(request, page)
+
+
+class LookalikesView(TeamScopedMixin, APIView):
+    @extend_schema(
+        tags=["discovery"],
+        summary="Creators most similar to one (advanced_search: 10 free a month, then 15)",
+        description="Ranked by cosine similarity of the creators' embeddings, among those matching the "
+        "basic filters (query parameters, as browse); one page of `page_size` (up to 50), each preview "
+        "with its `similarity`. 404 `lookalikes_unavailable` (no charge) when the creator has no embedding.",
+        parameters=[s.BrowseFiltersSerializer, OpenApiParameter("page_size", int)],
+        responses={200: s.SearchPageSerializer, 400: _400, 402: _402, 404: OpenApiResponse(description="Unknown")},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        params = _query_params(request.query_params)
+        control = s.BrowseQuerySerializer(data={k: v for k, v in params.items() if k == "page_size"})
+        control.is_valid(raise_exception=True)
+        filters = s.BrowseFiltersSerializer(
+            data={k: v for k, v in params.items() if k not in s.CONTROL_FIELDS},
+            context={"extra_fields": s.CONTROL_FIELDS},
+        )
+        filters.is_valid(raise_exception=True)
+        page = page_request(
+            kind="lookalikes",
+            filters=dict(filters.validated_data),
+            control=control.validated_data,
+            lookalike_of=lookalike_source(username),
+        )
+        return self.serve(request, page=page)
+
+    @requires_credits(SEARCH_ACTION, reference=_reference, skip_if=_served_recently)
+    def serve(self, request: Request, *, page: PageRequest) -> Response:
         return _serve(request, page)
 
 

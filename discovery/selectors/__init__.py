@@ -2,7 +2,7 @@
 
 from discovery.selectors.filters import SORTS, category_names, discoverable_profiles
 from discovery.selectors.overview import category_counts, dashboard, discovery_allowances, language_counts
-from discovery.selectors.search import Cursor, SearchPage, cursor_decode, query_hash, search_page
+from discovery.selectors.search import Cursor, SearchPage, cursor_decode, lookalikes_page, query_hash, search_page
 
 __all__ = [
     "SORTS",
@@ -15,6 +15,7 @@ __all__ = [
     "discoverable_profiles",
     "discovery_allowances",
     "language_counts",
+    "lookalikes_page",
     "query_hash",
     "search_page",
 ]

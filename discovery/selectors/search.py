@@ -178,10 +178,9 @@ def search_page(
     base = filters_apply(discoverable_profiles(), filters, account_id=account_id)
     ordered = relevance_annotate(base, filters) if sort.column is None else base
     columns = [*PREVIEW_COLUMNS, *([sort.column] if sort.column and sort.column not in PREVIEW_COLUMNS else [])]
-    rows_qs = ordered.annotate(
-        unlocked=Exists(unlocked_accesses(account_id=account_id).filter(profile_id=OuterRef("pk"))),
-        email_revealed=Exists(ContactEmailReveal.objects.filter(team_id=account_id, profile_id=OuterRef("pk"))),
-    ).values(*columns, *(["rank"] if sort.column is None else []), "unlocked", "email_revealed")
+    rows_qs = _with_viewer_flags(ordered, account_id).values(
+        *columns, *(["rank"] if sort.column is None else []), "unlocked", "email_revealed"
+    )
     rows: list[dict] = []
     if cursor is None or cursor.phase == 1:
         rows = _phase_rows(rows_qs, sort, cursor, page_size + 1, 1)
@@ -221,6 +220,44 @@ def search_page(
         total_is_exact=exact,
         sort=sort_name,
         notes=notes,
+    )
+
+
+def _with_viewer_flags(queryset: QuerySet[Profile], account_id: Any) -> QuerySet[Profile]:
+    return queryset.annotate(
+        unlocked=Exists(unlocked_accesses(account_id=account_id).filter(profile_id=OuterRef("pk"))),
+        email_revealed=Exists(ContactEmailReveal.objects.filter(team_id=account_id, profile_id=OuterRef("pk"))),
+    )
+
+
+def lookalikes_page(
+    *, profile: Profile, filters: dict[str, Any], page_size: int, account_id: Any, unlock_price: int
+) -> SearchPage:
+    """The creators most similar to ``profile`` among those matching ``filters``, best first.
+
+    Similarity is ``analysis.selectors.profile_lookalikes`` (cosine over the profile
+    embeddings); one page of up to ``page_size``, each preview with its ``similarity``.
+    """
+    from analysis.selectors import profile_lookalikes
+
+    candidates = filters_apply(discoverable_profiles(), filters, account_id=account_id)
+    scored = profile_lookalikes(profile=profile, candidates=candidates, limit=page_size)
+    rows = {
+        row["id"]: row
+        for row in _with_viewer_flags(Profile.objects.filter(pk__in=[p.pk for p, _ in scored]), account_id).values(
+            *PREVIEW_COLUMNS, "unlocked", "email_revealed"
+        )
+    }
+    results = [{**_preview(rows[p.pk], unlock_price), "similarity": round(score, 4)} for p, score in scored]
+    return SearchPage(
+        results=results,
+        page=1,
+        page_size=page_size,
+        next_cursor=None,
+        total=len(results),
+        total_is_exact=True,
+        sort="similarity",
+        notes=[f"creators most similar to @{profile.username} (one page)"],
     )
 
 
