@@ -45,10 +45,12 @@ __all__ = [
     "credits_quote",
     "credits_refund",
     "credits_spend",
+    "credits_take_back",
     "cycle_renew",
     "wallet_adjust",
     "wallet_get_or_create",
     "wallet_lock",
+    "wallet_set_plan",
     "wallets_renew_due",
 ]
 
@@ -453,12 +455,53 @@ def wallets_renew_due(*, now: datetime | None = None, limit: int = 1000) -> int:
             return renewed
 
 
-def wallet_set_plan(*, account_id: Any, plan_code: str) -> Wallet:
-    """Move the account's wallet to another plan (used by billing and staff tools)."""
+def wallet_set_plan(*, account_id: Any, plan_code: str, cycle_anchor: datetime | None = None) -> Wallet:
+    """Move the account's wallet to another plan (used by billing and staff tools).
+
+    ``cycle_anchor`` (billing: the start of the paid Stripe period) re-anchors the cycles:
+    the cycle containing now is counted from it, so quotas restart when it differs from the
+    current cycle and stay as they are when it is the same (a repeated or late invoice, or
+    the beat task having renewed to the same start already, never resets twice).
+    """
     plan = Plan.objects.get(code=plan_code)
     with transaction.atomic():
         wallet = wallet_lock(account_id=account_id)
-        Wallet.objects.filter(pk=wallet.pk).update(plan=plan, updated_at=timezone.now())
+        fields: dict[str, Any] = {"plan": plan, "updated_at": timezone.now()}
+        if cycle_anchor is not None:
+            start, end = cycle_bounds(anchor=cycle_anchor, now=max(timezone.now(), cycle_anchor))
+            fields.update(cycle_anchor=cycle_anchor, cycle_start=start, cycle_end=end)
+            wallet.cycle_anchor, wallet.cycle_start, wallet.cycle_end = cycle_anchor, start, end
+        Wallet.objects.filter(pk=wallet.pk).update(**fields)
         _invalidate_balance(wallet.account_id)
     wallet.plan = plan
     return wallet
+
+
+def credits_take_back(
+    *, account_id: Any, amount: int, reason: str, idempotency_key: str, reference: str = "", actor: Any | None = None
+) -> CreditTransaction | None:
+    """Take back up to ``amount`` credits (a refunded purchase): what is left, never below zero.
+
+    One adjustment row naming the reason and reference; ``None`` when the wallet is empty.
+    The same key returns the first row.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidAmount("Credits to take back must be a positive number.", details={"amount": amount})
+    key = _check_key(idempotency_key)
+    with transaction.atomic():
+        wallet = wallet_lock(account_id=account_id)
+        existing = CreditTransaction.objects.filter(wallet=wallet, idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        taken = min(amount, wallet.balance)
+        if taken == 0:
+            return None
+        return _append(
+            wallet,
+            kind=CreditTransaction.Kind.ADJUSTMENT,
+            amount=-taken,
+            idempotency_key=key,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+        )

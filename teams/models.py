@@ -54,6 +54,11 @@ class Team(UUIDModel):
         owner = self.memberships.filter(role=Membership.Role.OWNER).select_related("user").first()
         return owner.user.email if owner else ""
 
+    @property
+    def email(self) -> str:
+        """The Stripe customer's email (dj-stripe's subscriber model must have one)."""
+        return self.billing_email
+
 
 class Membership(TimeStampedModel):
     class Role(models.TextChoices):

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse
-from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,27 +20,23 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accounts import auth_cache
 from analysis import services as analysis_services
 from analysis.api.serializers import AnalysisJobSerializer
 from analysis.selectors import job_active_for, job_get
-from config.api.throttling import is_window_throttle
-from config.errors import Conflict, NotFound, ValidationFailed
+from config.errors import Conflict, NotFound
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
 from profiles import access as profile_access
 from profiles import exports
 from profiles import report as reports
 from profiles import services as profile_services
+from profiles.api import fast_path
 from profiles.api import serializers as s
 from profiles.api.permissions import PaidPlanRequired
 from profiles.models import Export, Profile, RelatedProfile, TeamProfileAccess
 from profiles.selectors import (
-    Actor,
-    access_key,
     access_payload,
     accesses_unlocked,
     actor_of,
@@ -50,7 +45,6 @@ from profiles.selectors import (
     profile_viewable_get,
     unlock_url,
 )
-from teams import selectors as team_selectors
 from teams.api.mixins import TEAM_HEADER_PARAMETER, TeamScopedMixin
 
 UNLOCK_ACTION = "influencer_unlock"
@@ -71,126 +65,12 @@ def job_get_visible(*, job_id: Any, actor: Any) -> bool:
     return True
 
 
-# --- The cached report's fast path -------------------------------------------------------------
-# GET /search/creator/{username} for an unlocked, complete creator whose report is cached is
-# the API's hottest read. ``_cached_report_response`` answers it from the cache alone, with
-# no DRF request, no user row and no ORM: the JWT checked from the token plus the cached auth
-# record, the API's throttles fed from the same cache read, the access payload and the
-# report's pre-rendered JSON. Whatever it cannot answer from the cache (no token or a bad
-# one, a suspended user or a changed password, throttled, unknown, incomplete or locked
-# creator, anything missing from the cache or Redis down) it declines, and the DRF view
-# answers as before, errors and all. The body is byte for byte the DRF view's.
-_FAST_ACCEPT = frozenset({"", "*/*", "application/json"})
-_ALLOW = "GET, HEAD, OPTIONS"
-_profile_ids: dict[str, str] = {}  # username -> profile id seen in the cached lookup (a hint)
-_team_ids: dict[str, str] = {}  # user id -> the default team seen in their membership record (a hint)
-_PROFILE_IDS_MAX = 10_000
-
-
-class _ThrottleUser:
-    """What DRF's throttles read of ``request.user``."""
-
-    is_authenticated = True
-
-    def __init__(self, pk: str) -> None:
-        self.pk = self.id = pk
-
-
-class _ThrottleRequest:
-    def __init__(self, user: _ThrottleUser, meta: dict[str, Any]) -> None:
-        self.user, self.META = user, meta
-
-
-def _fast_throttles(request: Any, user_id: str) -> list[tuple[SimpleRateThrottle, str]] | None:
-    """The view's throttles with their current window's counter keys (None: a throttle the
-    fast path cannot run, e.g. one scoped by view)."""
-    shim = _ThrottleRequest(_ThrottleUser(user_id), request.META)
-    found = []
-    for throttle_class in CreatorSearchView.throttle_classes:
-        throttle = throttle_class()
-        if not is_window_throttle(throttle) or throttle.cache is not cache:
-            return None
-        if throttle.rate is None:
-            continue
-        key = throttle.get_cache_key(shim, None)
-        if key is not None:
-            found.append((throttle, throttle.window_key(key, throttle.timer())))
-    return found
-
-
-def _throttled(throttles: list[tuple[SimpleRateThrottle, str]], cached: dict[str, Any]) -> bool:
-    """The throttles' own limit check on counters already read; nothing is written."""
-    return any(throttle.over_limit(cached.get(key)) for throttle, key in throttles)
-
-
-def _cached_report_response(request: Any, username: str) -> HttpResponse | None:
-    """The cached report for an unlocked, complete creator, or None for the DRF view to answer."""
-    meta = request.META
-    if request.method != "GET" or meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT", "") not in _FAST_ACCEPT:
-        return None
-    token = auth_cache.jwt_token(request)
-    user_id = token and auth_cache.token_user_id(token)
-    if not user_id:
-        return None
-    try:
-        username = profile_services.username_clean(username)
-    except ValidationFailed:
-        return None
-    throttles = _fast_throttles(request, user_id)
-    if throttles is None:
-        return None
-    # One read for everything: the access and report keys need the profile's and the team's
-    # ids, which this process remembers from earlier requests (hints only: checked below).
-    requested_team = meta.get("HTTP_X_TEAM_ID") or None
-    lookup_key, auth_key = reports.lookup_key(username), auth_cache.auth_record_key(user_id)
-    teams_key = team_selectors.memberships_key(user_id)
-    keys = [lookup_key, auth_key, teams_key, *(key for _, key in throttles)]
-    hint, team_hint = _profile_ids.get(username), requested_team or _team_ids.get(user_id)
-    if hint is not None and team_hint is not None:
-        keys += [access_key(team_hint, hint), reports.report_key(hint)]
-    cached = cache.get_many(keys)
-    found = cached.get(lookup_key)
-    if not (found and found["known"] and found["complete"]):
-        return None
-    record = cached[auth_key] if auth_key in cached else auth_cache.auth_record_load(user_id)
-    if not auth_cache.token_accepted(token, record) or _throttled(throttles, cached):
-        return None  # the DRF view refuses it (401, 429) in the API's error format
-    # The active team from the user's cached membership record: a removed member is refused
-    # on the very next request (the record is dropped when a membership changes).
-    team_id = team_selectors.active_team_id(
-        team_selectors.memberships_record(user_id, cached.get(teams_key)), requested_team
-    )
-    if team_id is None:
-        return None  # not a member of the named team: the DRF view answers 404
-    profile_id = found["id"]
-    key, report_key = access_key(team_id, profile_id), reports.report_key(profile_id)
-    if hint != profile_id or team_hint != team_id:
-        for hints, name, value in ((_profile_ids, username, profile_id), (_team_ids, user_id, team_id)):
-            if len(hints) >= _PROFILE_IDS_MAX:
-                hints.clear()
-            hints[name] = value
-        cached = cache.get_many([key, report_key])
-    report = cached.get(report_key)
-    if report is None:
-        return None
-    actor = Actor(user_id=user_id, team_id=team_id, is_staff=bool(record["staff"]))
-    access = access_payload(actor=actor, profile_id=profile_id, cached=cached.get(key))
-    if access is None:
-        return None  # locked: the preview and its price
-    for throttle, throttle_key in throttles:
-        throttle.count_request(throttle_key)
-    # The DRF view's body: its dict rendered by the same renderer, the report spliced in last.
-    head = reports.render_json({"username": username, "locked": False, "access": access, "job": None})
-    body = b"".join((head[:-1], b',"report":', report, b"}"))
-    response = HttpResponse(body, content_type="application/json")
-    response["Allow"] = _ALLOW
-    patch_vary_headers(response, ("Accept", "X-Team-ID"))
-    return response
-
-
 class CreatorSearchView(TeamScopedMixin, APIView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = _cached_report_response(request, kwargs.get("username", ""))
+        # The hottest read, answered from the cache alone when it can be (see fast_path).
+        response = fast_path.cached_report_response(
+            request, kwargs.get("username", ""), throttle_classes=self.throttle_classes
+        )
         if response is not None:
             return response
         return super().dispatch(request, *args, **kwargs)

@@ -29,7 +29,7 @@ from analysis.models import AnalysisJob
 from config.cache import breaker
 from profiles import report as reports
 from profiles.access import access_grant, access_revoke
-from profiles.api import views
+from profiles.api import fast_path
 from profiles.models import Profile
 from profiles.selectors import access_key
 from tests.config.subprocess_settings import load_settings
@@ -105,7 +105,7 @@ def test_fast_path_sends_the_drf_views_bytes_and_headers(unlocked, user, slow_ca
     assert list(body["report"]) == list(reports.SECTIONS) and len(body["report"]["posts"]) == 12
 
     # The DRF view again, now from the same cache: the same bytes and headers.
-    monkeypatch.setattr(views, "_cached_report_response", lambda request, username: None)
+    monkeypatch.setattr(fast_path, "cached_report_response", lambda request, username, **kwargs: None)
     slow = client.get(SEARCH.format("humansofny"))
     assert slow.content == fast.content
     for header in ("Content-Type", "Allow", "Vary"):
@@ -288,9 +288,9 @@ def test_redis_down_falls_back_to_the_database(unlocked, user, redis_down):
 def test_a_wrong_profile_id_hint_costs_a_read_not_a_wrong_answer(unlocked, user, slow_calls):
     client = _bearer(user)
     first = _warm(client)
-    views._profile_ids["humansofny"] = "00000000-0000-0000-0000-000000000000"
+    fast_path._profile_ids["humansofny"] = "00000000-0000-0000-0000-000000000000"
     assert _fast_get(client).content == first.content
-    assert views._profile_ids["humansofny"] == str(unlocked.pk)
+    assert fast_path._profile_ids["humansofny"] == str(unlocked.pk)
     assert len(slow_calls) == 1
 
 

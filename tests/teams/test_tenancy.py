@@ -40,6 +40,9 @@ NOT_TEAM_SCOPED = {
     "accounts.api.views.EmailVerifyView",
     "accounts.api.views.EmailVerifyResendView",
     "credits.api.views.SystemStatsView",
+    # a user's own teams, creating one, accepting an invitation (the /teams/<team_id>/ views are scoped)
+    "teams.api.views.TeamListCreateView",
+    "teams.api.views.InvitationAcceptView",
     "config.health.WrappedAPIView",  # health probes (api/health, live, ready)
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",
