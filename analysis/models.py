@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from analysis.embeddings import EMBEDDING_DIMENSIONS
+from analysis.vectors import EmbeddingField
 from config.models import UUIDModel
 
 
@@ -123,3 +125,38 @@ class AnalysisJobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} {self.status} {self.progress}%"
+
+
+class ProfileEmbedding(models.Model):
+    """A creator's embedding (``analysis.embeddings`` recipe), for lookalike search.
+
+    ``vector`` is a pgvector ``vector(384)`` with an HNSW cosine index where the database has
+    pgvector, else ``real[]`` (PostgreSQL) or JSON (SQLite) ranked exactly with numpy
+    (``analysis.vectors``; ``analysis.selectors.profile_lookalikes`` hides which). Only rows of
+    the current ``embedding_version()`` are searched.
+    """
+
+    profile = models.OneToOneField(
+        "profiles.Profile", on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    vector = EmbeddingField(dimensions=EMBEDDING_DIMENSIONS)
+    version = models.CharField(max_length=200, db_index=True, help_text="emb:<model>:r<recipe version>")
+    source_hash = models.CharField(max_length=64, help_text="sha256 of the recipe's inputs and version.")
+    posts_used = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"embedding of {self.profile_id} ({self.version})"
+
+
+class PostEmbedding(models.Model):
+    """A post caption's embedding (normalised), the caption part of its profile's recipe."""
+
+    post = models.OneToOneField("profiles.Post", on_delete=models.CASCADE, primary_key=True, related_name="embedding")
+    vector = EmbeddingField(dimensions=EMBEDDING_DIMENSIONS)
+    version = models.CharField(max_length=200, db_index=True)
+    source_hash = models.CharField(max_length=64, help_text="sha256 of the caption and version.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"embedding of post {self.post_id} ({self.version})"

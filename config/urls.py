@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("profiles.api.urls")),
     path("analysis/", include("analysis.api.urls")),
     path("credits/", include("credits.api.urls")),
+    path("discovery/", include("discovery.api.urls")),
     path("billing/", include("billing.api.urls")),
     path("teams/", include("teams.api.urls")),
 ]

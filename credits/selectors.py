@@ -316,3 +316,17 @@ def system_stats(*, now: datetime | None = None) -> dict[str, Any]:
         "wallets_by_plan": plans,
         "last_30_days": {"by_kind": by_kind, "top_actions": top_actions},
     }
+
+
+def spend_recent_exists(*, account_id: Any, action_type: str, reference_prefix: str, since: datetime) -> bool:
+    """Whether the account's wallet paid (or used an allowance for) ``action_type`` on a reference
+    starting with ``reference_prefix`` since ``since``: for "the same thing again within a
+    window is free" rules (discovery pages), checked under the wallet lock by the gate.
+    """
+    return CreditTransaction.objects.filter(
+        wallet__account_id=account_id,
+        kind=CreditTransaction.Kind.SPEND,
+        action_type=action_type,
+        reference__startswith=reference_prefix,
+        created_at__gte=since,
+    ).exists()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -21,6 +22,16 @@ username_validator = RegexValidator(
 def normalize_username(value: str) -> str:
     """Lower-case, without a leading ``@`` or surrounding spaces (validation is separate)."""
     return (value or "").strip().lstrip("@").strip().lower()
+
+
+# Nullable discovery sort columns and the short names of their indexes.
+DISCOVERY_NULLABLE_SORTS = (
+    ("engagement_rate", "er"),
+    ("avg_engagement", "avgeng"),
+    ("growth_30d", "growth"),
+    ("audience_quality_score", "quality"),
+    ("last_post_at", "recent"),
+)
 
 
 class ProfileQuerySet(models.QuerySet):
@@ -68,6 +79,25 @@ class Profile(UUIDModel):
     ai_profile_analyzed_at = models.DateTimeField(null=True, blank=True)
     ai_engine = models.CharField(max_length=200, blank=True)
 
+    # --- Discovery: search fields stored by ``profiles.search.profile_search_fields_refresh`` so
+    # that every filter and sort is a column (indexable at a million creators). None = unknown.
+    contact_email = models.CharField(max_length=254, blank=True)
+    contact_email_source = models.CharField(max_length=16, blank=True)  # "business" | "biography"
+    discoverable = models.BooleanField(default=False)
+    engagement_rate = models.FloatField(null=True, blank=True)
+    avg_likes = models.FloatField(null=True, blank=True)
+    avg_views = models.FloatField(null=True, blank=True)
+    avg_engagement = models.FloatField(null=True, blank=True)
+    posts_per_week = models.FloatField(null=True, blank=True)
+    last_post_at = models.DateTimeField(null=True, blank=True)
+    audience_quality_score = models.FloatField(null=True, blank=True)
+    sponsored_share = models.FloatField(null=True, blank=True)
+    growth_30d = models.FloatField(null=True, blank=True, help_text="Follower change over 30 days, percent")
+    top_language = models.CharField(max_length=8, blank=True)
+    search_hashtags = models.JSONField(default=list, blank=True)
+    # PostgreSQL only (GIN-indexed by migration); unused on SQLite, where keywords use icontains.
+    search_vector = SearchVectorField(null=True, blank=True)
+    search_refreshed_at = models.DateTimeField(null=True, blank=True)
     objects = ProfileQuerySet.as_manager()
 
     class Meta:
@@ -83,7 +113,30 @@ class Profile(UUIDModel):
                 name="profiles_profile_sentiment_range",
             ),
         ]
-        indexes = [models.Index(fields=["-followers_count"], name="profiles_followers_idx")]
+        indexes = [
+            models.Index(fields=["-followers_count"], name="profiles_followers_idx"),
+            # Discovery's keyset sorts: (value, id) descending over discoverable creators; the
+            # nullable figures index their known values only (unknown ones come last, by id).
+            models.Index(fields=["-followers_count", "-id"], name="disc_followers_idx", condition=Q(discoverable=True)),
+            *[
+                models.Index(
+                    fields=[f"-{column}", "-id"],
+                    name=f"disc_{short}_idx",
+                    condition=Q(discoverable=True, **{f"{column}__isnull": False}),
+                )
+                for column, short in DISCOVERY_NULLABLE_SORTS
+            ],
+            models.Index(
+                fields=["ai_primary_content_type", "-followers_count", "-id"],
+                name="disc_category_idx",
+                condition=Q(discoverable=True),
+            ),
+            models.Index(
+                fields=["top_language", "-followers_count", "-id"],
+                name="disc_language_idx",
+                condition=Q(discoverable=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"@{self.username}"
@@ -301,3 +354,21 @@ class ProviderCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.operation} @{self.username} {self.status}"
+
+
+class ContactEmailReveal(models.Model):
+    """A team revealed a creator's contact email: every member sees it, paid once."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="email_reveals")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="email_reveals")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "profile"], name="profiles_email_reveal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} -> {self.profile_id} email"

