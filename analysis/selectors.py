@@ -6,14 +6,15 @@ from typing import Any
 
 import numpy as np
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import BinaryField, F, Func, QuerySet
+from django.db.models import BinaryField, Exists, F, Func, OuterRef, Q, QuerySet
 from pgvector.django import CosineDistance
 
 from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
 from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
 from analysis.vectors import ARRAY, PGVECTOR, parse_array_send, storage_mode
 from config.errors import NotFound
-from profiles.models import Profile
+from profiles.models import Profile, TeamProfileAccess
+from profiles.selectors import Actor
 
 # HNSW candidate list per search (pgvector's hnsw.ef_search, default 40): at least this, and
 # LOOKALIKE_EF_FACTOR x limit, at most 1,000 (pgvector's maximum).
@@ -21,15 +22,19 @@ LOOKALIKE_EF_SEARCH = 100
 LOOKALIKE_EF_FACTOR = 4
 
 
-def jobs_visible_to(*, user: Any) -> QuerySet[AnalysisJob]:
-    """Jobs a user may see: their own; staff see every job."""
+def jobs_visible_to(*, actor: Actor) -> QuerySet[AnalysisJob]:
+    """Jobs an actor may see: staff every job; a member the jobs started for their team and the
+    jobs of creators their team unlocked (a team that joined a running job follows it too)."""
     jobs = AnalysisJob.objects.select_related("profile")
-    return jobs if user.is_staff else jobs.filter(requested_by=user)
+    if actor.is_staff:
+        return jobs
+    unlocked = TeamProfileAccess.objects.filter(team_id=actor.team_id, profile__username=OuterRef("username"))
+    return jobs.filter(Q(team_id=actor.team_id) | Exists(unlocked))
 
 
-def job_get(*, job_id: Any, user: Any) -> AnalysisJob:
-    """One job of the user's (404, never 403, for someone else's job)."""
-    job = jobs_visible_to(user=user).filter(pk=job_id).first()
+def job_get(*, job_id: Any, actor: Actor) -> AnalysisJob:
+    """One job the actor may see (404, never 403, for anyone else's job)."""
+    job = jobs_visible_to(actor=actor).filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such analysis job.", code="job_not_found")
     return job

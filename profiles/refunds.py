@@ -39,6 +39,6 @@ def refund_unlocks_of_failed_job(sender, job: AnalysisJob, **kwargs) -> None:
         reason=f"@{job.username} could not be analysed ({job.error_category}).",
     )
     for refund in refunds:
-        profile_access.access_revoke(user=refund.wallet.user, profile=job.profile)
+        profile_access.access_revoke(team_id=refund.wallet.account_id, profile=job.profile)
     if refunds:
         logger.info("refunded %d unlock(s) of @%s after job %s failed", len(refunds), job.username, job.pk)
