@@ -8,6 +8,25 @@ from django.db.models import QuerySet
 
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from config.errors import NotFound
+from profiles.completeness import Completeness
+
+Step = AnalysisJob.Step
+
+# Which pipeline step repairs each completeness criterion (``profiles.completeness``).
+CRITERION_STEP: dict[str, str] = {
+    "counts": Step.SCRAPE,
+    "biography": Step.SCRAPE,
+    "posts_stored": Step.SCRAPE,
+    "posts_analysed": Step.AI,
+    "profile_analysed": Step.AI,
+    "posts_thumbnails": Step.MEDIA,
+}
+
+
+def repair_steps(*, completeness: Completeness) -> list[str]:
+    """The pipeline steps that would repair what ``completeness`` misses, in pipeline order."""
+    needed = {CRITERION_STEP[name] for name in completeness.missing}
+    return [str(step) for step in AnalysisJob.ALL_STEPS if step in needed]
 
 
 def jobs_visible_to(*, user: Any) -> QuerySet[AnalysisJob]:

@@ -24,9 +24,10 @@ from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from analysis.redaction import public_detail
-from analysis.signals import job_failed
+from analysis.selectors import repair_steps
 from cdn.services import image_assets_store_many
 from profiles import services as profile_services
+from profiles import tasks as profile_tasks
 from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
 from profiles.providers.base import ProviderError
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 Status = AnalysisJob.Status
 Step = AnalysisJob.Step
+ErrorCategory = AnalysisJob.ErrorCategory
 
 # Each step: the status it runs in, its progress window and its timing fields.
 _STEPS: dict[str, dict[str, Any]] = {
@@ -147,7 +149,7 @@ def job_run_scrape(*, job_id: Any) -> AnalysisJob | None:
     except ProviderError as exc:
         if exc.retryable:
             raise
-        job_fail(job_id=job.pk, stage=Step.SCRAPE, category=exc.category, detail=str(exc))
+        job_fail(job_id=job.pk, stage=Step.SCRAPE, category=ErrorCategory.from_provider(exc.category), detail=str(exc))
         return None
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
@@ -302,7 +304,12 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
         results = posts_analyse(posts=posts, engine=engine)
     except Exception as exc:
         for item in batch:
-            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+            job_fail(
+                job_id=item.job.pk,
+                stage=Step.AI,
+                category=ErrorCategory.INTERNAL,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
         raise
     info = {"leader": str(batch[0].job.pk), "jobs": len(batch), "posts": len(posts)}
     for item in batch:
@@ -310,7 +317,12 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
             _ai_job_save(item, results=results, engine_version=engine.version, batch=info)
         except Exception as exc:  # one job's save must not take the batch's other jobs with it
             logger.exception("saving the AI results of job %s failed", item.job.pk)
-            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+            job_fail(
+                job_id=item.job.pk,
+                stage=Step.AI,
+                category=ErrorCategory.INTERNAL,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
     return AnalysisJob.objects.filter(pk=batch[0].job.pk).first()
 
 
@@ -353,7 +365,12 @@ def profile_aggregate(*, profile: Profile, engine_version: str) -> None:
 def _job_profile(job: AnalysisJob, step: str) -> Profile | None:
     profile = job.profile or Profile.objects.filter(username=job.username).first()
     if profile is None:
-        job_fail(job_id=job.pk, stage=step, category="missing_profile", detail="The profile has not been scraped.")
+        job_fail(
+            job_id=job.pk,
+            stage=step,
+            category=ErrorCategory.MISSING_PROFILE,
+            detail="The profile has not been scraped.",
+        )
     return profile
 
 
@@ -378,8 +395,14 @@ def job_finish(*, job_id: Any) -> AnalysisJob | None:
     return job
 
 
-def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> AnalysisJob | None:
-    """End a job ``failed`` with the stage that failed and why (idempotent)."""
+def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -> AnalysisJob | None:
+    """End a job ``failed`` with the stage that failed and why (idempotent).
+
+    When the failure means nothing could be delivered (``AnalysisJob.NOTHING_TO_DELIVER``: the
+    account does not exist or is private), the unlocks paid for the creator during the job are
+    refunded: ``profiles.services.unlocks_refund``, queued once the failure is committed.
+    """
+    category = ErrorCategory(category)
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
@@ -391,7 +414,13 @@ def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> Analysis
         job.finished_at = timezone.now()
         job.save()
         _event(job, f"failed in {stage}: {category}", category=category, detail=public_detail(detail)[:300])
-        transaction.on_commit(lambda: job_failed.send(sender=AnalysisJob, job=job))
+        if category in AnalysisJob.NOTHING_TO_DELIVER:
+            refund = {
+                "username": job.username,
+                "since": job.created_at.isoformat(),
+                "reason": f"@{job.username} could not be analysed ({category}).",
+            }
+            transaction.on_commit(lambda: profile_tasks.unlocks_refund_task.delay(**refund))
     logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
     return job
 
@@ -402,7 +431,9 @@ def jobs_fail_stale(*, older_than: datetime | None = None) -> int:
     stale = AnalysisJob.objects.filter(status__in=AnalysisJob.ACTIVE_STATUSES, updated_at__lt=cutoff)
     count = 0
     for job_id, status in stale.values_list("pk", "status"):
-        job_fail(job_id=job_id, stage=status, category="timeout", detail="No progress within the time limit.")
+        job_fail(
+            job_id=job_id, stage=status, category=ErrorCategory.TIMEOUT, detail="No progress within the time limit."
+        )
         count += 1
     return count
 
@@ -416,7 +447,7 @@ def profile_repair(*, profile: Profile, requested_by: Any = None, dry_run: bool 
         username=profile.username,
         requested_by=requested_by,
         trigger=AnalysisJob.Trigger.REPAIR,
-        steps=completeness.missing_steps,
+        steps=repair_steps(completeness=completeness),
     )
     return job
 
