@@ -10,24 +10,27 @@ on commit. See ``AnalysisJob`` for the allowed transitions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
+from analysis.engines.registry import get_engine  # imports no model library: get_engine() builds lazily
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from analysis.redaction import public_detail
 from analysis.selectors import repair_steps
 from cdn.services import image_assets_store_many
+from config.tasks import task_send, task_send_on_commit
 from profiles import services as profile_services
-from profiles import tasks as profile_tasks
 from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
 from profiles.providers.base import ProviderError
@@ -51,12 +54,52 @@ def _event(job: AnalysisJob, message: str, **data: Any) -> None:
     AnalysisJobEvent.objects.create(job=job, status=job.status, progress=job.progress, message=message, data=data)
 
 
-def _enqueue(job_id: str, step: str | None) -> None:
-    from analysis import tasks  # tasks import this module: imported late to avoid a cycle
+# The task that runs each step (``analysis.tasks``, which imports this module: queued by name).
+_STEP_TASKS = {
+    Step.SCRAPE: "analysis.tasks.scrape_profile",
+    Step.MEDIA: "analysis.tasks.store_media",
+    Step.AI: "analysis.tasks.analyse_posts",
+}
+_local = threading.local()
 
-    task = {Step.SCRAPE: tasks.scrape_profile, Step.MEDIA: tasks.store_media, Step.AI: tasks.analyse_posts}
+
+def _enqueue(job_id: Any, step: str | None) -> None:
     if step is not None:
-        tasks.dispatch(task[step], str(job_id))
+        pipeline_dispatch(_STEP_TASKS[step], str(job_id))
+
+
+def pipeline_dispatch(task_name: str, job_id: str) -> None:
+    """Queue the step task ``task_name`` for ``job_id``.
+
+    With a broker this is ``delay``. In the embedded default (eager tasks, no broker) the
+    pipeline runs in one background thread so that the request that started it returns at
+    once and its progress can be followed, like with real workers.
+    """
+    if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.PIPELINE_EAGER_THREAD) or getattr(_local, "inside", False):
+        task_send(task_name, job_id)
+        return
+
+    def run() -> None:
+        _local.inside = True
+        try:
+            task_send(task_name, job_id)
+        except Exception:
+            logger.exception("pipeline thread for job %s ended with an error", job_id)
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=run, name=f"pipeline-{job_id}", daemon=True).start()
+
+
+@contextmanager
+def inline_pipeline() -> Iterator[None]:
+    """Run eager pipelines in the calling thread (management commands, which exit after)."""
+    previous = getattr(_local, "inside", False)
+    _local.inside = True
+    try:
+        yield
+    finally:
+        _local.inside = previous
 
 
 def job_start(
@@ -293,8 +336,6 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
     alone. If the engine itself fails, every claimed job fails with the error. Returns the job,
     or None when there was nothing to do (its step done, or another job's batch owns it).
     """
-    from analysis.engines.registry import get_engine  # the engine loads lazily, in the ai worker
-
     engine = get_engine()  # before claiming: a worker still loading its models holds no job
     batch = _ai_claim(job_id)
     if not batch:
@@ -420,7 +461,7 @@ def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -
                 "since": job.created_at.isoformat(),
                 "reason": f"@{job.username} could not be analysed ({category}).",
             }
-            transaction.on_commit(lambda: profile_tasks.unlocks_refund_task.delay(**refund))
+            task_send_on_commit("profiles.tasks.unlocks_refund_task", **refund)
     logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
     return job
 

@@ -10,13 +10,7 @@ the username is not blocked by a dead job) and the error is re-raised for the lo
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from django.conf import settings
-from django.db import close_old_connections
 
 from analysis import services
 from analysis.models import AnalysisJob
@@ -24,41 +18,6 @@ from config.tasks import PolicyTask, app_task
 from profiles.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
-_local = threading.local()
-
-
-def dispatch(task: Any, job_id: str) -> None:
-    """Queue ``task`` for ``job_id``.
-
-    With a broker this is ``delay``. In the embedded default (eager tasks, no broker) the
-    pipeline runs in one background thread so that the request that started it returns at
-    once and its progress can be followed, like with real workers.
-    """
-    if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.PIPELINE_EAGER_THREAD) or getattr(_local, "inside", False):
-        task.delay(job_id)
-        return
-
-    def run() -> None:
-        _local.inside = True
-        try:
-            task.delay(job_id)
-        except Exception:
-            logger.exception("pipeline thread for job %s ended with an error", job_id)
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=run, name=f"pipeline-{job_id}", daemon=True).start()
-
-
-@contextmanager
-def inline_pipeline() -> Iterator[None]:
-    """Run eager pipelines in the calling thread (management commands, which exit after)."""
-    previous = getattr(_local, "inside", False)
-    _local.inside = True
-    try:
-        yield
-    finally:
-        _local.inside = previous
 
 
 class JobStepTask(PolicyTask):

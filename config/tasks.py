@@ -14,6 +14,9 @@ class ``PolicyTask``:
 
 Code that calls a paid or rate-limited service makes one attempt per task try: the retries
 are the task's, visible in the worker's log and bounded here, never a loop with ``sleep``.
+
+Services queue tasks by name with ``task_send``/``task_send_on_commit``: inside an app the
+``tasks`` module sits above ``services`` (tasks call services), so services never import it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.db import transaction
 
-from config.celery import QUEUES
+from config.celery import QUEUES, app
 from config.errors import TransientError
 
 
@@ -68,3 +72,21 @@ def app_task(*, queue: str, **options: Any) -> Callable[[Callable[..., Any]], Ta
         raise ValueError(f"unknown queue {queue!r}: one of {', '.join(QUEUES)}")
     # ``declared_queue``, not Celery's deprecated ``queue`` attribute: config.celery routes by it.
     return shared_task(base=options.pop("base", PolicyTask), declared_queue=queue, **options)
+
+
+def task_get(name: str) -> Task:
+    """The registered task ``name`` (task modules are imported on first use; KeyError if none)."""
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # every installed app's ``tasks`` module
+    return app.tasks[name]
+
+
+def task_send(name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue the task ``name`` now (``delay``; run in-process when tasks are eager)."""
+    task_get(name).delay(*args, **kwargs)
+
+
+def task_send_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue the task ``name`` once the current transaction commits (at once outside one)."""
+    task_get(name)  # an unknown name fails here, in the caller, not after the commit
+    transaction.on_commit(lambda: task_send(name, *args, **kwargs))

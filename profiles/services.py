@@ -15,11 +15,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -33,13 +31,14 @@ from profiles.models import (
     Post,
     Profile,
     ProfileSnapshot,
-    ProviderCall,
     RelatedProfile,
     normalize_username,
     username_validator,
 )
 from profiles.providers import get_provider
-from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+from profiles.providers.base import ScrapedProfile
+from profiles.providers.recording import provider_call_record  # noqa: F401  (a write of this app's)
+from profiles.report import report_invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -293,34 +292,6 @@ def profile_scrape(*, username: str) -> Profile:
     return profile_upsert_from_scrape(scraped=scraped)
 
 
-def provider_call_record(
-    *,
-    provider: str,
-    username: str,
-    call: CallInfo,
-    duration_ms: int,
-    error: ProviderError | None = None,
-) -> ProviderCall:
-    """Store one provider call. A call that reached the provider costs its configured price."""
-    price = settings.SCRAPER_COST_CENTS.get(provider, 0) if call.attempts else 0
-    status = ProviderCall.Status.OK if error is None else error.category
-    if status not in ProviderCall.Status.values:
-        status = ProviderCall.Status.PROVIDER_ERROR
-    with transaction.atomic():  # a savepoint when the caller is inside a transaction
-        return ProviderCall.objects.create(
-            provider=provider,
-            operation=call.operation,
-            username=(username or "")[:64],
-            status=status,
-            http_status=call.http_status if call.http_status is None else min(call.http_status, 32767),
-            attempts=min(call.attempts, 32767),
-            duration_ms=max(duration_ms, 0),
-            results_returned=call.results_returned,
-            cost_cents=Decimal(str(price)),
-            error_detail="" if error is None else str(error)[:2000],
-        )
-
-
 # --- Pipeline writes: media URLs, AI results, aggregates ---------------------------------
 
 
@@ -391,8 +362,6 @@ def profile_ai_aggregate_save(*, profile: Profile, aggregate: Any, engine_versio
 
 def profile_pipeline_finished(*, profile: Profile) -> None:
     """After a pipeline run: drop the cached report so the next read is fresh."""
-    from profiles.report import report_invalidate
-
     report_invalidate(profile=profile)
 
 

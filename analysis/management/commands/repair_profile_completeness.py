@@ -12,7 +12,7 @@ from tqdm import tqdm
 from analysis import services
 from analysis.models import AnalysisJob
 from analysis.selectors import repair_steps
-from analysis.tasks import inline_pipeline
+from analysis.services import inline_pipeline
 from profiles.completeness import profile_completeness, profiles_incomplete
 from profiles.models import Profile
 
