@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from config.errors import NotFound
 from profiles.completeness import Completeness
+from profiles.models import TeamProfileAccess
+from profiles.selectors import Actor
 
 Step = AnalysisJob.Step
 
@@ -29,15 +31,19 @@ def repair_steps(*, completeness: Completeness) -> list[str]:
     return [str(step) for step in AnalysisJob.ALL_STEPS if step in needed]
 
 
-def jobs_visible_to(*, user: Any) -> QuerySet[AnalysisJob]:
-    """Jobs a user may see: their own; staff see every job."""
+def jobs_visible_to(*, actor: Actor) -> QuerySet[AnalysisJob]:
+    """Jobs an actor may see: staff every job; a member the jobs started for their team and the
+    jobs of creators their team unlocked (a team that joined a running job follows it too)."""
     jobs = AnalysisJob.objects.select_related("profile")
-    return jobs if user.is_staff else jobs.filter(requested_by=user)
+    if actor.is_staff:
+        return jobs
+    unlocked = TeamProfileAccess.objects.filter(team_id=actor.team_id, profile__username=OuterRef("username"))
+    return jobs.filter(Q(team_id=actor.team_id) | Exists(unlocked))
 
 
-def job_get(*, job_id: Any, user: Any) -> AnalysisJob:
-    """One job of the user's (404, never 403, for someone else's job)."""
-    job = jobs_visible_to(user=user).filter(pk=job_id).first()
+def job_get(*, job_id: Any, actor: Actor) -> AnalysisJob:
+    """One job the actor may see (404, never 403, for anyone else's job)."""
+    job = jobs_visible_to(actor=actor).filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such analysis job.", code="job_not_found")
     return job

@@ -11,18 +11,15 @@ means the same path, not the same query string).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from config.errors import ValidationFailed
 from credits import services as credits_services
 from credits.models import CreditTransaction, Wallet
 from profiles import access as profile_access
@@ -32,17 +29,15 @@ from profiles.models import (
     Profile,
     ProfileSnapshot,
     RelatedProfile,
-    normalize_username,
-    username_validator,
 )
 from profiles.providers import get_provider
 from profiles.providers.base import ScrapedProfile
 from profiles.providers.recording import provider_call_record  # noqa: F401  (a write of this app's)
 from profiles.report import report_invalidate
+from profiles.usernames import username_clean
 
 logger = logging.getLogger(__name__)
 
-_PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.)?instagram\.com/([^/?#]+)", re.IGNORECASE)
 _POST_FIELDS = [
     "profile", "shortcode", "url", "type", "caption", "hashtags", "mentions", "likes_count",
     "comments_count", "video_view_count", "is_pinned", "is_sponsored", "posted_at", "display_url",
@@ -90,19 +85,6 @@ class ImportSummary:
         self.posts_updated += result.posts_updated
         self.related += result.related
         self.snapshots += result.snapshot_created
-
-
-def username_clean(value: Any) -> str:
-    """A normalised, valid username from user input (``@Name``, ``instagram.com/name/``)."""
-    raw = str(value or "").strip()
-    match = _PROFILE_URL.match(raw)
-    username = normalize_username(match.group(1) if match else raw)
-    try:
-        username_validator(username)
-    except ValidationError as exc:
-        message = exc.messages[0]
-        raise ValidationFailed(message, code="invalid_username", details={"username": [message]}) from exc
-    return username
 
 
 def _image_identity(url: str) -> str:
@@ -376,7 +358,7 @@ def unlock_reference(username: str) -> str:
 
 def _access_holder(wallet: Wallet) -> dict[str, Any]:
     """Whose access a refund from ``wallet`` withdraws (the one place that maps a wallet to it)."""
-    return {"user": wallet.user}
+    return {"team_id": wallet.account_id}  # the wallet of a team account: its id is the team's
 
 
 def unlocks_refund(*, username: str, since: datetime, reason: str) -> list[CreditTransaction]:
