@@ -6,12 +6,14 @@
 #   docker build -t creator-analytics .
 #   docker build --build-arg PIP_EXTRA_INDEX_URL=<PyTorch CPU wheel index> -t creator-analytics .
 #
-# Without an extra index, pip takes torch==2.13.0 from PyPI, which on x86_64 is the CUDA
-# build (several GB); the CPU wheel index gives the same version at a fraction of the size.
+# The image installs the runtime dependencies only (requirements/base.txt, pinned with hashes;
+# no test tools). torch is pinned as 2.13.0+cpu, the CPU build, which is on the PyTorch CPU
+# wheel index (not on PyPI, whose x86_64 wheel is the CUDA build of several GB): pass that
+# index as PIP_EXTRA_INDEX_URL.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# --- deps: the virtualenv with everything in requirements.txt --------------------------
+# --- deps: the virtualenv with the runtime dependencies (requirements/base.txt) ----------
 FROM ${PYTHON_IMAGE} AS deps
 ARG PIP_EXTRA_INDEX_URL=""
 ENV PIP_NO_CACHE_DIR=1 \
@@ -22,9 +24,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
-COPY requirements.txt /tmp/requirements.txt
-RUN pip install ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} "$(grep '^torch==' /tmp/requirements.txt)" \
-    && pip install -r /tmp/requirements.txt
+COPY requirements/base.txt /tmp/requirements.txt
+RUN pip install --require-hashes ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} -r /tmp/requirements.txt
 
 # --- models: download the AI models into a Hugging Face cache --------------------------
 # The defaults are those of config/settings/base.py (AI_*_MODEL); a test keeps them equal.

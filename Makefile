@@ -16,13 +16,23 @@ TEST_DATABASE_URL ?= $(if $(PG_UP),postgres://postgres@127.0.0.1:5432/creator_an
 TEST_REDIS_URL ?= $(if $(REDIS_UP),redis://127.0.0.1:6379/15,)
 PYTEST_ARGS ?= --reuse-db
 
-.PHONY: run test bench lint worker worker-ai beat install migrate seed shell clean
+.PHONY: run test bench lint worker worker-ai beat install migrate seed shell clean requirements
 
-$(STAMP): requirements.txt
+# Dependencies: requirements/base.in (runtime: what the production image installs) and
+# requirements/dev.in (tests and tools, on top of base), compiled by pip-tools into pinned
+# base.txt/dev.txt with hashes (`make requirements`). The local virtualenv gets dev.txt.
+$(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q -r requirements/dev.txt
 	touch $(STAMP)
+
+# After editing requirements/*.in: pin the new set (existing pins are kept unless they must move).
+requirements: install
+	cd requirements && ../$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o base.txt base.in
+	cd requirements && ../$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o dev.txt dev.in
 
 install: $(STAMP)
 

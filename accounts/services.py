@@ -29,11 +29,11 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
-from accounts.emails import email_send
 from accounts.errors import AccountSuspended, AuthenticationFailed, InvalidToken
 from accounts.models import User
 from accounts.selectors import user_email_taken, user_get, user_get_by_email, user_get_by_uidb64
 from config.errors import Conflict, ValidationFailed
+from config.tasks import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,22 @@ PREFERENCES_MAX_BYTES = 16 * 1024
 class AuthTokens:
     access: str
     refresh: str
+
+
+# --- Emails -----------------------------------------------------------------------------
+
+
+def email_queue(*, to: str, template: str, context: dict[str, Any]) -> None:
+    """Send the ``template`` email to ``to`` from a task, once the current transaction commits.
+
+    The request never waits for the mail server. ``context`` must be JSON-safe (the task's
+    arguments); the templates live in ``templates/accounts/email/`` (``accounts.emails``).
+    """
+    task_send_on_commit("accounts.tasks.email_send_task", to=to, template=template, context=context)
+
+
+def _email_user(user: User) -> dict[str, str]:
+    return {"email": user.email, "full_name": user.full_name}
 
 
 # --- Registration and profile -----------------------------------------------------------
@@ -238,11 +254,11 @@ def user_password_reset_request(*, email: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     query = urlencode({"uid": uid, "token": default_token_generator.make_token(user)})
     context = {
-        "user": user,
+        "user": _email_user(user),
         "reset_url": f"{settings.FRONTEND_URL.rstrip('/')}/reset-password?{query}",
         "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
     }
-    email_send(template="password_reset", to=user.email, context=context)
+    email_queue(template="password_reset", to=user.email, context=context)
 
 
 def user_password_reset_confirm(*, uidb64: str, token: str, new_password: str) -> User:
@@ -269,11 +285,11 @@ def user_email_verification_send(*, user: User) -> None:
         raise Conflict("This email address is already verified.", code="already_verified")
     query = urlencode({"token": _email_verification_token(user=user)})
     context = {
-        "user": user,
+        "user": _email_user(user),
         "verify_url": f"{settings.FRONTEND_URL.rstrip('/')}/verify-email?{query}",
         "valid_days": EMAIL_VERIFICATION_MAX_AGE.days,
     }
-    email_send(template="verify_email", to=user.email, context=context)
+    email_queue(template="verify_email", to=user.email, context=context)
 
 
 def user_email_verify(*, token: str) -> User:

@@ -44,6 +44,27 @@ class AnalysisJob(UUIDModel):
         DISCOVERY = "discovery", "Discovery"
         COMMAND = "command", "Command line"
 
+    class ErrorCategory(models.TextChoices):
+        """Why a job failed. The provider's categories (``ProviderError.category``) keep their names."""
+
+        NOT_FOUND = "not_found", "Account not found"
+        PRIVATE = "private", "Account is private"
+        RATE_LIMITED = "rate_limited", "Provider rate limit"
+        TRANSIENT = "transient", "Provider temporarily failing"
+        UNAVAILABLE = "unavailable", "Provider unavailable (circuit open)"
+        PROVIDER_ERROR = "provider_error", "Provider error"
+        MISSING_PROFILE = "missing_profile", "Profile not scraped"
+        TIMEOUT = "timeout", "No progress (stale)"
+        INTERNAL = "internal", "Internal error"
+
+        @classmethod
+        def from_provider(cls, category: str) -> "AnalysisJob.ErrorCategory":
+            """The job category for a provider's error category (unknown ones: provider_error)."""
+            return cls(category) if category in cls.values else cls.PROVIDER_ERROR
+
+    # Failures after which nothing was delivered: the unlocks paid for the job are refunded.
+    NOTHING_TO_DELIVER = (ErrorCategory.NOT_FOUND, ErrorCategory.PRIVATE)
+
     ACTIVE_STATUSES = (Status.QUEUED, Status.SCRAPING, Status.STORING_MEDIA, Status.ANALYSING)
     TERMINAL_STATUSES = (Status.COMPLETED, Status.PARTIAL, Status.FAILED)
     ALL_STEPS = (Step.SCRAPE, Step.MEDIA, Step.AI)
@@ -76,7 +97,7 @@ class AnalysisJob(UUIDModel):
     ai_finished_at = models.DateTimeField(null=True, blank=True)
 
     error_stage = models.CharField(max_length=16, blank=True)
-    error_category = models.CharField(max_length=32, blank=True)
+    error_category = models.CharField(max_length=32, choices=ErrorCategory.choices, blank=True)
     error_detail = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True, help_text="Counts, completeness and failures at the end.")
 

@@ -13,8 +13,28 @@ from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
 from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
 from analysis.vectors import ARRAY, PGVECTOR, parse_array_send, storage_mode
 from config.errors import NotFound
+from profiles.completeness import Completeness
 from profiles.models import Profile, TeamProfileAccess
 from profiles.selectors import Actor
+
+Step = AnalysisJob.Step
+
+# Which pipeline step repairs each completeness criterion (``profiles.completeness``).
+CRITERION_STEP: dict[str, str] = {
+    "counts": Step.SCRAPE,
+    "biography": Step.SCRAPE,
+    "posts_stored": Step.SCRAPE,
+    "posts_analysed": Step.AI,
+    "profile_analysed": Step.AI,
+    "posts_thumbnails": Step.MEDIA,
+}
+
+
+def repair_steps(*, completeness: Completeness) -> list[str]:
+    """The pipeline steps that would repair what ``completeness`` misses, in pipeline order."""
+    needed = {CRITERION_STEP[name] for name in completeness.missing}
+    return [str(step) for step in AnalysisJob.ALL_STEPS if step in needed]
+
 
 # HNSW candidate list per search (pgvector's hnsw.ef_search, default 40): at least this, and
 # LOOKALIKE_EF_FACTOR x limit, at most 1,000 (pgvector's maximum).

@@ -10,24 +10,28 @@ on commit. See ``AnalysisJob`` for the allowed transitions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from analysis import embeddings as recipe
 from analysis.aggregation import PostAnalysis, aggregate_profile
 from analysis.engines.base import Engine, PostInput
+from analysis.engines.registry import get_embedder, get_engine, models_allowed  # no model library at import
 from analysis.models import AnalysisJob, AnalysisJobEvent, PostEmbedding, ProfileEmbedding
 from analysis.redaction import public_detail
-from analysis.signals import job_failed
+from analysis.selectors import repair_steps
 from cdn.services import image_assets_store_many
+from config.tasks import task_send, task_send_on_commit
 from profiles import services as profile_services
 from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
@@ -37,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 Status = AnalysisJob.Status
 Step = AnalysisJob.Step
+ErrorCategory = AnalysisJob.ErrorCategory
 
 # ``job.options`` key: end the job after its scrape when the account has fewer followers.
 MIN_FOLLOWERS = "min_followers"
@@ -56,12 +61,57 @@ def _event(job: AnalysisJob, message: str, **data: Any) -> None:
     AnalysisJobEvent.objects.create(job=job, status=job.status, progress=job.progress, message=message, data=data)
 
 
-def _enqueue(job_id: str, step: str | None) -> None:
-    from analysis import tasks  # tasks import this module: imported late to avoid a cycle
+# The task that runs each step (``analysis.tasks``, which imports this module: queued by name).
+_STEP_TASKS = {
+    Step.SCRAPE: "analysis.tasks.scrape_profile",
+    Step.MEDIA: "analysis.tasks.store_media",
+    Step.AI: "analysis.tasks.analyse_posts",
+}
+_local = threading.local()
 
-    task = {Step.SCRAPE: tasks.scrape_profile, Step.MEDIA: tasks.store_media, Step.AI: tasks.analyse_posts}
+
+def _enqueue(job_id: Any, step: str | None) -> None:
     if step is not None:
-        tasks.dispatch(task[step], str(job_id))
+        pipeline_dispatch(_STEP_TASKS[step], str(job_id))
+
+
+def pipeline_dispatch(task_name: str, job_id: str) -> None:
+    """Queue the step task ``task_name`` for ``job_id``.
+
+    With a broker this is ``delay``. In the embedded default (eager tasks, no broker) the
+    pipeline runs in one background thread so that the request that started it returns at
+    once and its progress can be followed, like with real workers.
+    """
+    if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.PIPELINE_EAGER_THREAD) or getattr(_local, "inside", False):
+        task_send(task_name, job_id)
+        return
+
+    def run() -> None:
+        _local.inside = True
+        try:
+            task_send(task_name, job_id)
+        except Exception:
+            logger.exception("pipeline thread for job %s ended with an error", job_id)
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=run, name=f"pipeline-{job_id}", daemon=True).start()
+
+
+@contextmanager
+def inline_pipeline() -> Iterator[None]:
+    """Run eager pipelines in the calling thread (management commands, which exit after).
+
+    Inside it, ``AI_ENGINE=auto`` may load the AI models (the command's process is not the
+    web process): ``make run``'s ``load_sample_creators`` analyses with the embeddings engine.
+    """
+    previous = getattr(_local, "inside", False)
+    _local.inside = True
+    try:
+        with models_allowed():  # a command's own process, not the web process: auto may load models
+            yield
+    finally:
+        _local.inside = previous
 
 
 def job_start(
@@ -185,7 +235,7 @@ def job_run_scrape(*, job_id: Any) -> AnalysisJob | None:
     except ProviderError as exc:
         if exc.retryable:
             raise
-        job_fail(job_id=job.pk, stage=Step.SCRAPE, category=exc.category, detail=str(exc))
+        job_fail(job_id=job.pk, stage=Step.SCRAPE, category=ErrorCategory.from_provider(exc.category), detail=str(exc))
         return None
     with transaction.atomic():
         # Locked and read again: a user request joining this job meanwhile drops ``min_followers``.
@@ -352,8 +402,6 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
     alone. If the engine itself fails, every claimed job fails with the error. Returns the job,
     or None when there was nothing to do (its step done, or another job's batch owns it).
     """
-    from analysis.engines.registry import get_embedder, get_engine  # models load lazily, in the ai worker
-
     engine = get_engine()  # before claiming: a worker still loading its models holds no job
     embedder = get_embedder(engine)
     batch = _ai_claim(job_id)
@@ -365,7 +413,12 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
         vectors = embeddings_compute(profiles=[item.profile for item in batch], embedder=embedder) if embedder else {}
     except Exception as exc:
         for item in batch:
-            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+            job_fail(
+                job_id=item.job.pk,
+                stage=Step.AI,
+                category=ErrorCategory.INTERNAL,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
         raise
     info = {"leader": str(batch[0].job.pk), "jobs": len(batch), "posts": len(posts)}
     for item in batch:
@@ -375,7 +428,12 @@ def job_run_ai(*, job_id: Any) -> AnalysisJob | None:
             )
         except Exception as exc:  # one job's save must not take the batch's other jobs with it
             logger.exception("saving the AI results of job %s failed", item.job.pk)
-            job_fail(job_id=item.job.pk, stage=Step.AI, category="internal", detail=f"{type(exc).__name__}: {exc}")
+            job_fail(
+                job_id=item.job.pk,
+                stage=Step.AI,
+                category=ErrorCategory.INTERNAL,
+                detail=f"{type(exc).__name__}: {exc}",
+            )
     return AnalysisJob.objects.filter(pk=batch[0].job.pk).first()
 
 
@@ -555,7 +613,12 @@ def embeddings_backfill(
 def _job_profile(job: AnalysisJob, step: str) -> Profile | None:
     profile = job.profile or Profile.objects.filter(username=job.username).first()
     if profile is None:
-        job_fail(job_id=job.pk, stage=step, category="missing_profile", detail="The profile has not been scraped.")
+        job_fail(
+            job_id=job.pk,
+            stage=step,
+            category=ErrorCategory.MISSING_PROFILE,
+            detail="The profile has not been scraped.",
+        )
     return profile
 
 
@@ -586,8 +649,14 @@ def job_finish(*, job_id: Any) -> AnalysisJob | None:
     return job
 
 
-def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> AnalysisJob | None:
-    """End a job ``failed`` with the stage that failed and why (idempotent)."""
+def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -> AnalysisJob | None:
+    """End a job ``failed`` with the stage that failed and why (idempotent).
+
+    When the failure means nothing could be delivered (``AnalysisJob.NOTHING_TO_DELIVER``: the
+    account does not exist or is private), the unlocks paid for the creator during the job are
+    refunded: ``profiles.services.unlocks_refund``, queued once the failure is committed.
+    """
+    category = ErrorCategory(category)
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
@@ -599,7 +668,13 @@ def job_fail(*, job_id: Any, stage: str, category: str, detail: str) -> Analysis
         job.finished_at = timezone.now()
         job.save()
         _event(job, f"failed in {stage}: {category}", category=category, detail=public_detail(detail)[:300])
-        transaction.on_commit(lambda: job_failed.send(sender=AnalysisJob, job=job))
+        if category in AnalysisJob.NOTHING_TO_DELIVER:
+            refund = {
+                "username": job.username,
+                "since": job.created_at.isoformat(),
+                "reason": f"@{job.username} could not be analysed ({category}).",
+            }
+            task_send_on_commit("profiles.tasks.unlocks_refund_task", **refund)
     logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
     return job
 
@@ -610,7 +685,9 @@ def jobs_fail_stale(*, older_than: datetime | None = None) -> int:
     stale = AnalysisJob.objects.filter(status__in=AnalysisJob.ACTIVE_STATUSES, updated_at__lt=cutoff)
     count = 0
     for job_id, status in stale.values_list("pk", "status"):
-        job_fail(job_id=job_id, stage=status, category="timeout", detail="No progress within the time limit.")
+        job_fail(
+            job_id=job_id, stage=status, category=ErrorCategory.TIMEOUT, detail="No progress within the time limit."
+        )
         count += 1
     return count
 
@@ -624,7 +701,7 @@ def profile_repair(*, profile: Profile, requested_by: Any = None, dry_run: bool 
         username=profile.username,
         requested_by=requested_by,
         trigger=AnalysisJob.Trigger.REPAIR,
-        steps=completeness.missing_steps,
+        steps=repair_steps(completeness=completeness),
     )
     return job
 

@@ -266,7 +266,7 @@ def _stage_child(with_transformers: bool) -> int:
     load = time.perf_counter() - started
     assert get_engine().name == settings.AI_ENGINE and get_embedder() is not None
     from analysis import services
-    from analysis.tasks import inline_pipeline
+    from analysis.services import inline_pipeline
 
     stages = []
     for _ in range(2):

@@ -63,7 +63,7 @@ def pipeline_once(*, username: str) -> dict[str, Any]:
 
     from analysis import services
     from analysis.models import AnalysisJob
-    from analysis.tasks import inline_pipeline
+    from analysis.services import inline_pipeline
 
     started = time.perf_counter()
     with inline_pipeline():

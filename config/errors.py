@@ -47,3 +47,13 @@ class Conflict(ApplicationError):
 class ServiceUnavailable(ApplicationError):
     status_code = 503
     default_code = "unavailable"
+
+
+class TransientError(Exception):
+    """A failure that may go away by itself (timeout, 429, 5xx, a dependency that is down).
+
+    Celery tasks retry exactly these (``config.tasks``), after at least ``retry_after``
+    seconds when the failing service said how long to wait (``Retry-After``).
+    """
+
+    retry_after: float | None = None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from config.tasks import app_task
 from discovery.services.queue import discovery_tick
 
 
-@shared_task(name="discovery.tasks.discovery_tick", queue="default", acks_late=True, ignore_result=True)
+@app_task(queue="default", name="discovery.tasks.discovery_tick", ignore_result=True)
 def discovery_queue_tick() -> str:
     """Take in new related profiles, settle ended jobs and start jobs within the limits.
 

@@ -14,7 +14,7 @@ SUMMARY_ROWS = 31
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(admin.ModelAdmin):
-    """Read-only: rows are written by ``profiles.services.provider_call_record`` only.
+    """Read-only: rows are written by ``profiles.providers.recording.provider_call_record`` only.
 
     Above the list, two tables sum the calls that the current filters select: cost per day
     and cost per creator (the username scraped).

@@ -27,16 +27,6 @@ from profiles.models import Profile
 
 REQUIRED_POSTS = 12
 
-# Which pipeline step repairs each criterion.
-CRITERION_STEP = {
-    "counts": "scrape",
-    "biography": "scrape",
-    "posts_stored": "scrape",
-    "posts_analysed": "ai",
-    "profile_analysed": "ai",
-    "posts_thumbnails": "media",
-}
-
 _ANALYSED = (
     Q(posts__ai_analyzed_at__isnull=False)
     & ~Q(posts__ai_content_category="")
@@ -54,12 +44,6 @@ class Completeness:
     posts_analysed: int
     posts_thumbnails: int
     missing: list[str] = field(default_factory=list)
-
-    @property
-    def missing_steps(self) -> list[str]:
-        """The pipeline steps that would repair what is missing, in pipeline order."""
-        needed = {CRITERION_STEP[name] for name in self.missing}
-        return [step for step in ("scrape", "media", "ai") if step in needed]
 
     def to_dict(self) -> dict:
         return {

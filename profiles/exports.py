@@ -15,10 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
 from config.errors import NotFound, ValidationFailed
+from config.tasks import task_send_on_commit
 from profiles.models import Export, Profile
 from profiles.report import report_get
 from profiles.selectors import Actor, profiles_viewable
@@ -185,9 +185,7 @@ def export_request(*, actor: Actor, usernames: list[str], fmt: str, include_post
     export = Export.objects.create(
         team_id=actor.team_id, user_id=actor.user_id, usernames=usernames, format=fmt, include_posts=include_posts
     )
-    from profiles.tasks import export_build  # the task module imports this one
-
-    transaction.on_commit(lambda: export_build.delay(str(export.pk)))
+    task_send_on_commit("profiles.tasks.export_build", str(export.pk))  # profiles.tasks imports this module
     return export
 
 

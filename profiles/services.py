@@ -14,24 +14,27 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from credits import services as credits_services
+from credits.models import CreditTransaction, Wallet
+from profiles import access as profile_access
+from profiles.completeness import profile_completeness
 from profiles.models import (
     ContactEmailReveal,
     Post,
     Profile,
     ProfileSnapshot,
-    ProviderCall,
     RelatedProfile,
 )
 from profiles.providers import get_provider
-from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+from profiles.providers.base import ScrapedProfile
+from profiles.providers.recording import provider_call_record  # noqa: F401  (a write of this app's)
+from profiles.report import report_invalidate
 from profiles.search import contact_email_extract, profile_search_fields_refresh
 from profiles.usernames import username_clean
 
@@ -280,34 +283,6 @@ def profile_scrape(*, username: str) -> Profile:
     return profile_upsert_from_scrape(scraped=scraped)
 
 
-def provider_call_record(
-    *,
-    provider: str,
-    username: str,
-    call: CallInfo,
-    duration_ms: int,
-    error: ProviderError | None = None,
-) -> ProviderCall:
-    """Store one provider call. A call that reached the provider costs its configured price."""
-    price = settings.SCRAPER_COST_CENTS.get(provider, 0) if call.attempts else 0
-    status = ProviderCall.Status.OK if error is None else error.category
-    if status not in ProviderCall.Status.values:
-        status = ProviderCall.Status.PROVIDER_ERROR
-    with transaction.atomic():  # a savepoint when the caller is inside a transaction
-        return ProviderCall.objects.create(
-            provider=provider,
-            operation=call.operation,
-            username=(username or "")[:64],
-            status=status,
-            http_status=call.http_status if call.http_status is None else min(call.http_status, 32767),
-            attempts=min(call.attempts, 32767),
-            duration_ms=max(duration_ms, 0),
-            results_returned=call.results_returned,
-            cost_cents=Decimal(str(price)),
-            error_detail="" if error is None else str(error)[:2000],
-        )
-
-
 # --- Pipeline writes: media URLs, AI results, aggregates ---------------------------------
 
 
@@ -378,8 +353,6 @@ def profile_ai_aggregate_save(*, profile: Profile, aggregate: Any, engine_versio
 
 def profile_pipeline_finished(*, profile: Profile) -> None:
     """After a pipeline run: store the search fields and drop the cached report."""
-    from profiles.report import report_invalidate
-
     profile_search_fields_refresh(profile=profile)
     report_invalidate(profile=profile)
 
@@ -393,3 +366,42 @@ def contact_email_reveal(*, team_id: Any, profile: Profile, actor: Any) -> Conta
     """Record that ``actor`` revealed the email for the team (idempotent: the first stands)."""
     reveal, _ = ContactEmailReveal.objects.get_or_create(team_id=team_id, profile=profile, defaults={"actor": actor})
     return reveal
+
+
+# --- Refunds of unlocks that delivered nothing ---------------------------------------------
+UNLOCK_ACTION = "influencer_unlock"
+
+
+def unlock_reference(username: str) -> str:
+    """The ledger reference of an unlock of ``username`` (what the credit gate charges)."""
+    return f"profile:{username_clean(username)}"
+
+
+def _access_holder(wallet: Wallet) -> dict[str, Any]:
+    """Whose access a refund from ``wallet`` withdraws (the one place that maps a wallet to it)."""
+    return {"team_id": wallet.account_id}  # the wallet of a team account: its id is the team's
+
+
+def unlocks_refund(*, username: str, since: datetime, reason: str) -> list[CreditTransaction]:
+    """Refund every unlock of ``username`` paid since ``since`` and end the access each granted.
+
+    A charge happens only when the action succeeded (PRODUCT.md). An unlock of a creator that
+    is not stored yet is charged when its job starts; when that job then fails because the
+    account does not exist or is private, nothing was delivered: every unlock paid during the
+    job (by anyone who joined it) is refunded, credits and quota uses alike, and the access it
+    granted ends. Nothing is refunded while an earlier complete analysis is still served. The
+    pipeline calls this (``analysis.services.job_fail``) for the failures that deliver nothing;
+    safe to run twice (each spend is refunded at most once, by its own key).
+    """
+    profile = Profile.objects.filter(username=username_clean(username)).first()
+    if profile is not None and profile_completeness(profile=profile).is_complete:
+        return []  # an earlier analysis is still served: the unlocks delivered it
+    refunds = credits_services.credits_refund_reference(
+        action_type=UNLOCK_ACTION, reference=unlock_reference(username), since=since, reason=reason
+    )
+    if profile is not None:
+        for refund in refunds:
+            profile_access.access_revoke(**_access_holder(refund.wallet), profile=profile)
+    if refunds:
+        logger.info("refunded %d unlock(s) of @%s", len(refunds), username)
+    return refunds

@@ -1,10 +1,17 @@
-"""Thin tasks of the profiles app."""
+"""Thin tasks of the profiles app (queue ``default``)."""
 
-from celery import shared_task
+from datetime import datetime
 
-from profiles import exports
+from config.tasks import app_task
+from profiles import exports, services
 
 
-@shared_task(acks_late=True)
+@app_task(queue="default")
 def export_build(export_id: str) -> None:
     exports.export_build(export_id=export_id)
+
+
+@app_task(queue="default")
+def unlocks_refund_task(username: str, since: str, reason: str) -> int:
+    """Refund the unlocks of ``username`` paid since ``since`` (ISO time); queued by a failed job."""
+    return len(services.unlocks_refund(username=username, since=datetime.fromisoformat(since), reason=reason))

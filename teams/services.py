@@ -33,6 +33,7 @@ from django.utils.text import slugify
 
 from accounts.emails import email_send
 from config.errors import Conflict, NotFound, ValidationFailed
+from config.tasks import task_send_on_commit
 from credits.models import Plan
 from credits.services import wallet_get_or_create, wallet_set_plan
 from teams import selectors
@@ -312,10 +313,8 @@ def _expire_stale(team: Team) -> None:
 
 
 def _send_on_commit(invitation: Invitation) -> None:
-    from teams.tasks import invitation_email_send
-
-    invitation_id = str(invitation.pk)
-    transaction.on_commit(lambda: invitation_email_send.apply_async(args=[invitation_id], queue="default"))
+    # By name (config.tasks): services never import their app's task module.
+    task_send_on_commit("teams.tasks.invitation_email_send", str(invitation.pk))
 
 
 def invitation_create(*, team: Team, actor: Any, email: str, role: str = Role.MEMBER) -> Invitation:

@@ -29,6 +29,7 @@ import numpy as np
 from analysis.engines import hf_models
 from analysis.engines.base import FORMAT_VERSION, LANGUAGES, OTHER_LANGUAGE, SENTIMENT_LABELS, PostInput, PostResult
 from analysis.engines.cache import cached_results, result_fingerprint, store_results
+from analysis.engines.rules import post_category_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,6 @@ class TransformersOptions:
 
 
 def _default_evidence() -> EvidenceFn:
-    from analysis.engines.rules import post_category_evidence
-
     return post_category_evidence
 
 

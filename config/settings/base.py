@@ -298,12 +298,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
-CELERY_TASK_ROUTES = {
-    "analysis.tasks.scrape_*": {"queue": "scrape"},
-    "cdn.tasks.*": {"queue": "cdn"},
-    "analysis.tasks.store_*": {"queue": "cdn"},
-    "analysis.tasks.analyse_*": {"queue": "ai"},
-}
+# The one retry policy of every task (config.tasks): transient errors only, exponential backoff
+# with full jitter from TASK_RETRY_BACKOFF seconds up to TASK_RETRY_BACKOFF_MAX, at most
+# TASK_MAX_RETRIES retries (so a scrape makes at most 1 + TASK_MAX_RETRIES provider requests).
+# Queues are named on each task (``app_task(queue=...)``), not routed by task-name patterns.
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=3)
+TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=5)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=300)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Workers log through LOGGING below (JSON in production) instead of Celery replacing the root handlers.
@@ -317,9 +318,6 @@ APIFY_BASE_URL = env.str("APIFY_BASE_URL", default="https://api.apify.com")
 APIFY_ACTOR_ID = env.str("APIFY_ACTOR_ID", default="apify~instagram-scraper")
 SCRAPER_CONNECT_TIMEOUT = env.float("SCRAPER_CONNECT_TIMEOUT", default=5.0)
 SCRAPER_READ_TIMEOUT = env.float("SCRAPER_READ_TIMEOUT", default=120.0)
-SCRAPER_MAX_RETRIES = env.int("SCRAPER_MAX_RETRIES", default=5)
-SCRAPER_BACKOFF_BASE = env.float("SCRAPER_BACKOFF_BASE", default=1.0)
-SCRAPER_BACKOFF_MAX = env.float("SCRAPER_BACKOFF_MAX", default=30.0)
 SCRAPER_BREAKER_THRESHOLD = env.int("SCRAPER_BREAKER_THRESHOLD", default=5)
 SCRAPER_BREAKER_RESET_SECONDS = env.float("SCRAPER_BREAKER_RESET_SECONDS", default=60.0)
 # Estimated cost of one provider call in US cents, per provider.

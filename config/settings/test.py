@@ -16,8 +16,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
-SCRAPER_BACKOFF_BASE = 0.01
-SCRAPER_BACKOFF_MAX = 0.05
 AI_ENGINE = "rules"
 PIPELINE_EAGER_THREAD = False
 # Throttles stay on (they are tested) but roomy enough for the suite's own traffic.

@@ -5,17 +5,16 @@ One fetch is one synchronous actor run in "details" mode:
 ``{"directUrls": ["https://www.instagram.com/<username>/"], "resultsType": "details",
 "resultsLimit": 12}``; the answer is the dataset's items (one profile item, or an error item).
 
-Only transient failures are retried (connection errors, timeouts, 408, 429, 5xx), with jittered
-exponential backoff and ``Retry-After`` honoured; everything else fails at once with a clear
-``ProviderError``. A circuit breaker shared through the cache stops calls while Apify is down.
+Each fetch is ONE request: every request is paid, and retrying is the scrape task's job (the
+project's one retry policy, ``config.tasks``). Transient failures (connection errors, timeouts,
+408, 429, 5xx) raise a retryable error carrying the response's ``Retry-After``, which becomes
+the task's countdown; everything else fails at once with a clear ``ProviderError``. A circuit
+breaker shared through the cache stops calls while Apify is down.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -50,15 +49,12 @@ class ApifyProvider:
         base_url: str | None = None,
         actor_id: str | None = None,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ):
         self.token = token if token is not None else settings.APIFY_TOKEN
         self.base_url = (base_url or settings.APIFY_BASE_URL).rstrip("/")
         self.actor_id = actor_id or settings.APIFY_ACTOR_ID
         self.session = session or requests.Session()
-        self.sleep = sleep
         self.timeout = (settings.SCRAPER_CONNECT_TIMEOUT, settings.SCRAPER_READ_TIMEOUT)
-        self.max_retries = settings.SCRAPER_MAX_RETRIES
         self.breaker = CircuitBreaker(self.name)
 
     @property
@@ -97,46 +93,28 @@ class ApifyProvider:
             "addParentData": False,
         }
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        ceiling = min(settings.SCRAPER_BACKOFF_MAX, settings.SCRAPER_BACKOFF_BASE * 2**attempt)
-        delay = random.uniform(ceiling / 2, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, settings.SCRAPER_BACKOFF_MAX))
-        return delay
-
     def _request(self, username: str, call: CallInfo) -> list[Any]:
-        last_error: ProviderError | None = None
-        retry_after: float | None = None
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.sleep(self._backoff(attempt - 1, retry_after))
-                retry_after = None
-            call.attempts = attempt + 1
-            try:
-                response = self.session.post(
-                    self.endpoint,
-                    params={"token": self.token},
-                    json=self._payload(username),
-                    timeout=self.timeout,
-                )
-            except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # The URL carries the token: only the exception's type goes into messages.
-                last_error = TransientProviderError(f"Apify unreachable: {type(exc).__name__}", username=username)
-                continue
-            except requests.RequestException as exc:
-                raise ProviderError(f"Apify request failed: {type(exc).__name__}", username=username) from exc
-            call.http_status = response.status_code
-            if response.status_code in _RETRY_STATUSES:
-                error_class = RateLimited if response.status_code == 429 else TransientProviderError
-                last_error = error_class(
-                    f"Apify answered HTTP {response.status_code}", username=username, http_status=response.status_code
-                )
-                retry_after = _retry_after(response)
-                continue
-            return self._items(response, username)
-        assert last_error is not None
-        logger.warning("apify: giving up on @%s after %d attempts: %s", username, call.attempts, last_error)
-        raise last_error
+        """One request to the actor; a transient failure raises a retryable error."""
+        call.attempts = 1
+        try:
+            response = self.session.post(
+                self.endpoint, params={"token": self.token}, json=self._payload(username), timeout=self.timeout
+            )
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            # The URL carries the token: only the exception's type goes into messages.
+            raise TransientProviderError(f"Apify unreachable: {type(exc).__name__}", username=username) from None
+        except requests.RequestException as exc:
+            raise ProviderError(f"Apify request failed: {type(exc).__name__}", username=username) from None
+        call.http_status = response.status_code
+        if response.status_code in _RETRY_STATUSES:
+            error_class = RateLimited if response.status_code == 429 else TransientProviderError
+            raise error_class(
+                f"Apify answered HTTP {response.status_code}",
+                username=username,
+                http_status=response.status_code,
+                retry_after=_retry_after(response),
+            )
+        return self._items(response, username)
 
     def _items(self, response: requests.Response, username: str) -> list[Any]:
         status = response.status_code

@@ -3,7 +3,8 @@
 Every provider (``apify``, ``dataset``, any later one) returns a ``ScrapedProfile`` built by
 ``profiles.providers.normalize`` and raises only ``ProviderError`` subclasses, whose
 ``category`` is what a failed job records and whose ``retryable`` tells the pipeline
-whether to try again later.
+whether to try again later: the retryable ones are ``config.errors.TransientError``s, which
+the scrape task retries with the project's one retry policy (``config.tasks``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+
+from config.errors import TransientError
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,14 @@ class ProviderError(Exception):
     category = "provider_error"
     retryable = False
 
-    def __init__(self, message: str, *, username: str = "", http_status: int | None = None):
+    def __init__(
+        self, message: str, *, username: str = "", http_status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.username = username
         self.http_status = http_status
+        self.retry_after = retry_after  # seconds the provider asked to wait (Retry-After)
 
 
 class ProfileNotFound(ProviderError):
@@ -98,17 +104,17 @@ class ProfilePrivate(ProviderError):
     category = "private"
 
 
-class RateLimited(ProviderError):
+class RateLimited(ProviderError, TransientError):
     category = "rate_limited"
     retryable = True
 
 
-class TransientProviderError(ProviderError):
+class TransientProviderError(ProviderError, TransientError):
     category = "transient"
     retryable = True
 
 
-class ProviderUnavailable(ProviderError):
+class ProviderUnavailable(ProviderError, TransientError):
     """The circuit breaker is open: the provider is not called at all for a while."""
 
     category = "unavailable"

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
+from decimal import Decimal
 
-from django.db import DatabaseError
+from django.conf import settings
+from django.db import DatabaseError, transaction
 
+from profiles.models import ProviderCall
 from profiles.providers.base import CallInfo, Provider, ProviderError, ScrapedProfile
 
 logger = logging.getLogger(__name__)
@@ -23,8 +26,6 @@ class RecordedProvider:
         self.name = inner.name
 
     def fetch(self, username: str, *, call: CallInfo | None = None) -> ScrapedProfile:
-        from profiles.services import provider_call_record  # services import providers
-
         call = call if call is not None else CallInfo()
         started = time.monotonic()
         error: ProviderError | None = None
@@ -49,3 +50,31 @@ class RecordedProvider:
             except DatabaseError:
                 # Bookkeeping must never turn a good scrape into a failure.
                 logger.exception("provider call for @%s could not be recorded", username)
+
+
+def provider_call_record(
+    *,
+    provider: str,
+    username: str,
+    call: CallInfo,
+    duration_ms: int,
+    error: ProviderError | None = None,
+) -> ProviderCall:
+    """Store one provider call. A call that reached the provider costs its configured price."""
+    price = settings.SCRAPER_COST_CENTS.get(provider, 0) if call.attempts else 0
+    status = ProviderCall.Status.OK if error is None else error.category
+    if status not in ProviderCall.Status.values:
+        status = ProviderCall.Status.PROVIDER_ERROR
+    with transaction.atomic():  # a savepoint when the caller is inside a transaction
+        return ProviderCall.objects.create(
+            provider=provider,
+            operation=call.operation,
+            username=(username or "")[:64],
+            status=status,
+            http_status=call.http_status if call.http_status is None else min(call.http_status, 32767),
+            attempts=min(call.attempts, 32767),
+            duration_ms=max(duration_ms, 0),
+            results_returned=call.results_returned,
+            cost_cents=Decimal(str(price)),
+            error_detail="" if error is None else str(error)[:2000],
+        )

@@ -45,10 +45,11 @@ def _link(message, path: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(parsed.query).items()}
 
 
-def test_register_login_me_with_jwt(anon_client):
-    response = anon_client.post(
-        URL + "register", {"email": "New.Person@Example.com", "password": PASSWORD, "full_name": "New Person"}
-    )
+def test_register_login_me_with_jwt(anon_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            URL + "register", {"email": "New.Person@Example.com", "password": PASSWORD, "full_name": "New Person"}
+        )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["email"] == "new.person@example.com"
@@ -221,9 +222,10 @@ def test_password_change(anon_client, user):
     assert _login(anon_client, user.email, new).status_code == 200
 
 
-def test_password_reset_flow_end_to_end(anon_client, user):
+def test_password_reset_flow_end_to_end(anon_client, user, django_capture_on_commit_callbacks):
     old_refresh = _login(anon_client, user.email).json()["refresh"]
-    response = anon_client.post(URL + "password/reset", {"email": user.email.upper()})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(URL + "password/reset", {"email": user.email.upper()})
     assert response.status_code == 202
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -249,9 +251,12 @@ def test_password_reset_confirm_rejects_bad_links(anon_client, user):
         _error(anon_client.post(URL + "password/reset/confirm", body), 400)
 
 
-def test_password_reset_for_unknown_email_is_identical_and_sends_nothing(anon_client, user):
-    known = anon_client.post(URL + "password/reset", {"email": user.email})
-    unknown = anon_client.post(URL + "password/reset", {"email": "ghost@example.com"})
+def test_password_reset_for_unknown_email_is_identical_and_sends_nothing(
+    anon_client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        known = anon_client.post(URL + "password/reset", {"email": user.email})
+        unknown = anon_client.post(URL + "password/reset", {"email": "ghost@example.com"})
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     assert [m.to for m in mail.outbox] == [[user.email]]
@@ -265,13 +270,15 @@ def test_password_reset_is_throttled(anon_client, user):
     assert int(response["Retry-After"]) > 0
 
 
-def test_email_verify_and_resend(anon_client):
-    anon_client.post(URL + "register", {"email": "verify@example.com", "password": PASSWORD})
+def test_email_verify_and_resend(anon_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        anon_client.post(URL + "register", {"email": "verify@example.com", "password": PASSWORD})
     params = _link(mail.outbox[0], "/verify-email")
     tokens = _login(anon_client, "verify@example.com").json()
     client = _bearer(tokens["access"])
 
-    assert client.post(URL + "email/verify/resend").status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(URL + "email/verify/resend").status_code == 202
     assert len(mail.outbox) == 2
     _error(anon_client.post(URL + "email/verify", {"token": params["token"] + "x"}), 400, "invalid_token")
 

@@ -28,8 +28,9 @@ def _token(message) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
-def test_user_create_normalizes_email_and_sends_verification():
-    user = services.user_create(email="  Mixed.Case@Example.COM ", password=PASSWORD, full_name=" A B ")
+def test_user_create_normalizes_email_and_sends_verification(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        user = services.user_create(email="  Mixed.Case@Example.COM ", password=PASSWORD, full_name=" A B ")
     assert user.email == "mixed.case@example.com"
     assert user.full_name == "A B"
     assert user.check_password(PASSWORD)
@@ -123,12 +124,14 @@ def test_user_tokens_revoke_skips_already_revoked():
     assert services.user_tokens_revoke(user=user) == 0
 
 
-def test_password_reset_request_sends_only_to_active_users():
-    services.user_password_reset_request(email="ghost@example.com")
-    services.user_password_reset_request(email=SuspendedUserFactory().email)
+def test_password_reset_request_sends_only_to_active_users(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_password_reset_request(email="ghost@example.com")
+        services.user_password_reset_request(email=SuspendedUserFactory().email)
     assert mail.outbox == []
     user = UserFactory()
-    services.user_password_reset_request(email=user.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_password_reset_request(email=user.email)
     assert len(mail.outbox) == 1 and "reset-password?uid=" in mail.outbox[0].body
 
 
@@ -146,17 +149,21 @@ def test_password_reset_confirm_validates_token_and_password():
     assert user.check_password("a-new-passphrase-1")
 
 
-def test_email_verify_token_expires_and_is_bound_to_the_address():
+def test_email_verify_token_expires_and_is_bound_to_the_address(django_capture_on_commit_callbacks):
     user = UserFactory()
     issued_at = time.time() - services.EMAIL_VERIFICATION_MAX_AGE.total_seconds() - 5
-    with mock.patch("django.core.signing.time.time", return_value=issued_at):
+    with (
+        mock.patch("django.core.signing.time.time", return_value=issued_at),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         services.user_email_verification_send(user=user)
     old_token = _token(mail.outbox[0])
     with pytest.raises(InvalidToken) as exc:
         services.user_email_verify(token=old_token)
     assert exc.value.code == "token_expired"
 
-    services.user_email_verification_send(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_email_verification_send(user=user)
     token = _token(mail.outbox[1])
     user.email = "changed@example.com"
     user.save()
@@ -170,9 +177,10 @@ def test_email_verify_token_expires_and_is_bound_to_the_address():
     assert user.email_verified_at is None
 
 
-def test_email_verify_sets_timestamp_once():
+def test_email_verify_sets_timestamp_once(django_capture_on_commit_callbacks):
     user = UserFactory()
-    services.user_email_verification_send(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.user_email_verification_send(user=user)
     token = _token(mail.outbox[0])
     verified = services.user_email_verify(token=token)
     first = verified.email_verified_at
@@ -193,3 +201,35 @@ def test_user_staff_login_ensure_creates_then_resets():
     again.refresh_from_db()
     assert again.is_active and again.check_password(second) and not again.check_password(first)
     assert User.objects.count() == 1
+
+
+def test_emails_leave_the_request_through_a_task_on_commit(django_capture_on_commit_callbacks, monkeypatch):
+    from accounts import tasks
+    from config.celery import app
+
+    queued = []
+    monkeypatch.setattr(tasks.email_send_task, "delay", lambda **kwargs: queued.append(kwargs))
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.user_password_reset_request(email=user.email)
+    assert queued == [] and mail.outbox == []  # nothing is sent inside the transaction
+    for callback in callbacks:
+        callback()
+    (message,) = queued
+    assert message["to"] == user.email and message["template"] == "password_reset"
+    assert message["context"]["user"] == {"email": user.email, "full_name": user.full_name}
+    assert tasks.email_send_task.declared_queue == "default"
+    assert app.amqp.router.route({}, tasks.email_send_task.name)["queue"].name == "default"
+    # The task renders and sends it (JSON-safe arguments, as a worker receives them).
+    assert tasks.email_send_task.apply(kwargs=message).get() is True
+    assert mail.outbox[0].to == [user.email] and "reset-password?uid=" in mail.outbox[0].body
+
+
+def test_email_queue_is_generic(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.email_queue(
+            to="someone@example.com",
+            template="verify_email",
+            context={"user": {"email": "someone@example.com", "full_name": ""}, "verify_url": "https://x.test/v"},
+        )
+    assert mail.outbox[0].to == ["someone@example.com"] and "https://x.test/v" in mail.outbox[0].body

@@ -20,6 +20,7 @@ from analysis import services, tasks
 from analysis.engines import registry
 from analysis.engines.rules import RulesEngine
 from analysis.models import AnalysisJob
+from config.tasks import task_get
 from profiles.models import Post, Profile
 from tests.pipeline_fixtures import REAL_EXPORT
 
@@ -60,12 +61,12 @@ class Broker:
     def __init__(self) -> None:
         self.messages: list[tuple[object, str]] = []
 
-    def dispatch(self, task, job_id: str) -> None:
-        self.messages.append((task, job_id))
+    def dispatch(self, task_name: str, job_id: str) -> None:
+        self.messages.append((task_name, job_id))
 
     def deliver(self, task, run=lambda fn: fn()) -> int:
-        mine = [m for m in self.messages if m[0] is task]
-        self.messages = [m for m in self.messages if m[0] is not task]
+        mine = [m for m in self.messages if m[0] == task.name]
+        self.messages = [m for m in self.messages if m[0] != task.name]
         for _, job_id in mine:
             run(lambda job_id=job_id: task(job_id))
         return len(mine)
@@ -74,7 +75,7 @@ class Broker:
 @pytest.fixture
 def broker(monkeypatch):
     queue = Broker()
-    monkeypatch.setattr(tasks, "dispatch", queue.dispatch)
+    monkeypatch.setattr(services, "pipeline_dispatch", queue.dispatch)
     return queue
 
 
@@ -145,7 +146,7 @@ class TestOneTaskAnalysesEveryWaitingJob:
             seen_mid_batch["events"] = events(jobs[1])
 
         engine.during = own_task_of_b_mid_batch
-        run(lambda: first[0](first[1]))
+        run(lambda: task_get(first[0])(first[1]))
 
         assert len(engine.calls) == 1
         assert seen_mid_batch["status"] == Status.ANALYSING and seen_mid_batch["result"] is None

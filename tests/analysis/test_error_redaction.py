@@ -16,9 +16,9 @@ DETAIL = (
 
 def test_job_error_and_events_hide_server_paths(api_client):
     job, _ = services.job_start(username="somebody", requested_by=api_client.user, team=team_of(api_client.user))
-    services.job_fail(job_id=job.pk, stage="scrape", category="provider", detail=DETAIL)
+    services.job_fail(job_id=job.pk, stage="scrape", category="provider_error", detail=DETAIL)
     body = api_client.get(f"/api/v1/analysis/jobs/{job.pk}").json()
-    assert body["error"]["category"] == "provider"
+    assert body["error"]["category"] == "provider_error"
     assert "/srv/app" not in str(body) and "site-packages" not in str(body)
     assert "FileNotFoundError" in body["error"]["detail"] and "[path]" in body["error"]["detail"]
     events = [e.data for e in job.events.all()]

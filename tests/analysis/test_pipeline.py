@@ -14,6 +14,7 @@ from PIL import Image
 
 from analysis import services
 from analysis.models import AnalysisJob
+from analysis.selectors import repair_steps
 from cdn.models import ImageAsset
 from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile, ProfileSnapshot, RelatedProfile
@@ -106,7 +107,7 @@ def test_image_host_down_ends_partial_and_repair_completes(
     assert job.status == AnalysisJob.Status.PARTIAL
     assert len(job.result["media"]["failed"]) == 13
     completeness = profile_completeness(profile=job.profile)
-    assert completeness.missing == ["posts_thumbnails"] and completeness.missing_steps == ["media"]
+    assert completeness.missing == ["posts_thumbnails"] and repair_steps(completeness=completeness) == ["media"]
     assert ImageAsset.objects.filter(status="failed").count() == 13
 
     image_host.down = False
@@ -177,8 +178,12 @@ class _FlakyApify:
 
 @pytest.mark.parametrize(("failures", "status", "expected"), [(2, 200, "completed"), (0, 404, "failed")])
 def test_apify_provider_transient_and_permanent_errors(
-    pipeline_settings, django_capture_on_commit_callbacks, failures, status, expected
+    pipeline_settings, django_capture_on_commit_callbacks, monkeypatch, failures, status, expected
 ):
+    from config.celery import app
+
+    # Eager Celery runs a retry at once only when errors are not propagated (a worker re-queues).
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
     export = Path(pipeline_settings.SCRAPER_DATASET_DIR) / REAL_EXPORT.name  # images on the local host
     apify = _FlakyApify(export.read_bytes(), failures, status)
     pipeline_settings.SCRAPER_PROVIDER = "apify"

@@ -105,7 +105,7 @@ def test_auto_falls_back_to_rules_once_when_no_model_loads(settings, tmp_path, c
 
 
 def test_auto_may_load_models_inside_a_commands_inline_pipeline(settings, tmp_path, monkeypatch, embeddings_engine):
-    from analysis.tasks import inline_pipeline
+    from analysis.services import inline_pipeline
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _transformer_models_absent(settings, tmp_path)

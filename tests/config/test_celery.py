@@ -1,9 +1,8 @@
 """Celery: named queues, routes, reliability settings, and that a message lands in one queue."""
 
 import pytest
-from django.conf import settings
 
-from config.celery import QUEUES, app
+from config.celery import QUEUES, app, route_to_declared_queue
 
 PIPELINE_ROUTES = {
     "analysis.tasks.scrape_profile": "scrape",
@@ -35,7 +34,7 @@ def test_reliability_and_serialisation_settings():
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_default_queue == "default"
     assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
-    assert conf.task_routes == settings.CELERY_TASK_ROUTES
+    assert tuple(conf.task_routes) == (route_to_declared_queue,)  # queues named on the tasks
     assert conf.worker_hijack_root_logger is False  # workers log through settings.LOGGING
 
 

@@ -91,3 +91,35 @@ def test_compose_has_no_default_credentials(missing):
     )
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def _pins(path) -> dict[str, str]:
+    text = (BASE_DIR / path).read_text()
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M)}
+
+
+def test_the_image_installs_runtime_dependencies_only():
+    deps = DOCKERFILE.split("AS deps", 1)[1].split("AS models", 1)[0]
+    assert "COPY requirements/base.txt" in deps and "dev.txt" not in DOCKERFILE
+    base = _pins("requirements/base.txt")
+    for tool in (
+        "moto",
+        "flask",
+        "pytest",
+        "pytest-django",
+        "factory-boy",
+        "cfn-lint",
+        "docker",
+        "aws-xray-sdk",
+        "ruff",
+    ):
+        assert tool not in base, tool
+    assert {"django", "celery", "gunicorn", "psycopg", "torch", "transformers"} <= set(base)
+    assert base["torch"].startswith("2.13.0")
+    assert "--hash=sha256:" in (BASE_DIR / "requirements/base.txt").read_text()
+
+
+def test_dev_requirements_are_the_runtime_pins_plus_tools():
+    base, dev = _pins("requirements/base.txt"), _pins("requirements/dev.txt")
+    assert {name: dev.get(name) for name in base} == base  # tests run against the versions deployed
+    assert {"pytest", "pytest-django", "moto", "import-linter", "ruff", "pip-tools"} <= set(dev)

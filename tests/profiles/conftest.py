@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -90,18 +89,9 @@ def fake_apify(settings):
     settings.APIFY_BASE_URL = fake.base_url
     settings.APIFY_TOKEN = "test-token"
     settings.APIFY_ACTOR_ID = "apify~instagram-scraper"
-    settings.SCRAPER_MAX_RETRIES = 3
-    settings.SCRAPER_BACKOFF_BASE = 0.001
-    settings.SCRAPER_BACKOFF_MAX = 0.01
     settings.SCRAPER_CONNECT_TIMEOUT = 2.0
     settings.SCRAPER_READ_TIMEOUT = 5.0
     settings.SCRAPER_BREAKER_THRESHOLD = 5
     settings.SCRAPER_BREAKER_RESET_SECONDS = 60.0
     yield fake
     fake.close()
-
-
-@pytest.fixture
-def sleeps() -> tuple[list[float], Callable[[float], None]]:
-    recorded: list[float] = []
-    return recorded, recorded.append

@@ -31,16 +31,15 @@ def test_request_shape_and_success(fake_apify, real_export):
     assert (call.http_status, call.attempts, call.results_returned) == (200, 1, 1)
 
 
-def test_503_twice_then_200_succeeds(fake_apify, real_export, sleeps):
-    delays, sleep = sleeps
-    fake_apify.script((503, {}), (503, {}), (200, real_export))
+def test_one_request_per_fetch_and_503_is_transient_with_its_retry_after(fake_apify, real_export):
+    # Retrying is the scrape task's job (config.tasks): the provider never loops or sleeps.
+    fake_apify.script((503, {}, {"Retry-After": "7"}), (200, real_export))
     call = CallInfo()
-    profile = ApifyProvider(sleep=sleep).fetch("humansofny", call=call)
-    assert profile.username == "humansofny"
-    assert len(fake_apify.requests) == 3 and call.attempts == 3
-    assert len(delays) == 2
-    # Jittered exponential backoff: attempt n waits within [base*2^n / 2, base*2^n], capped.
-    assert 0.0005 <= delays[0] <= 0.001 and 0.001 <= delays[1] <= 0.002
+    with pytest.raises(TransientProviderError) as caught:
+        ApifyProvider().fetch("humansofny", call=call)
+    assert caught.value.retryable and caught.value.retry_after == 7.0 and caught.value.http_status == 503
+    assert len(fake_apify.requests) == 1 and call.attempts == 1
+    assert ApifyProvider().fetch("humansofny").username == "humansofny"  # the next try succeeds
 
 
 @pytest.mark.parametrize(
@@ -68,15 +67,13 @@ def test_private_profile(fake_apify, real_export):
     assert caught.value.category == "private" and not caught.value.retryable
 
 
-def test_429_is_retried_then_rate_limited(fake_apify, sleeps):
-    delays, sleep = sleeps
+def test_429_is_rate_limited_with_retry_after(fake_apify):
     fake_apify.script((429, {"error": {"message": "slow down"}}, {"Retry-After": "0.005"}))
     with pytest.raises(RateLimited) as caught:
-        ApifyProvider(sleep=sleep).fetch("humansofny")
+        ApifyProvider().fetch("humansofny")
     assert caught.value.category == "rate_limited" and caught.value.retryable is True
-    assert caught.value.http_status == 429
-    assert len(fake_apify.requests) == 4  # 1 + SCRAPER_MAX_RETRIES
-    assert all(delay >= 0.005 for delay in delays)  # Retry-After honoured (within the cap)
+    assert caught.value.http_status == 429 and caught.value.retry_after == 0.005
+    assert len(fake_apify.requests) == 1
 
 
 def test_400_is_not_retried(fake_apify):
@@ -88,19 +85,17 @@ def test_400_is_not_retried(fake_apify):
     assert len(fake_apify.requests) == 1
 
 
-def test_timeouts_are_retried(fake_apify, settings, real_export):
+def test_timeouts_are_transient(fake_apify, settings, real_export):
     settings.SCRAPER_READ_TIMEOUT = 0.2
-    settings.SCRAPER_MAX_RETRIES = 1
     fake_apify.delay = 0.5
     fake_apify.script((200, real_export))
     with pytest.raises(TransientProviderError) as caught:
         ApifyProvider().fetch("humansofny")
-    assert "test-token" not in str(caught.value)
-    assert len(fake_apify.requests) == 2
+    assert "test-token" not in str(caught.value) and caught.value.retryable
+    assert len(fake_apify.requests) == 1
 
 
 def test_breaker_opens_after_five_failures(fake_apify, settings, real_export):
-    settings.SCRAPER_MAX_RETRIES = 0
     fake_apify.script((503, {}))
     for _ in range(5):
         with pytest.raises(TransientProviderError):
@@ -114,7 +109,6 @@ def test_breaker_opens_after_five_failures(fake_apify, settings, real_export):
 
 
 def test_breaker_half_opens_after_reset(fake_apify, settings, real_export):
-    settings.SCRAPER_MAX_RETRIES = 0
     settings.SCRAPER_BREAKER_RESET_SECONDS = 0.05
     fake_apify.script((503, {}))
     for _ in range(5):
@@ -135,7 +129,6 @@ def test_breaker_half_opens_after_reset(fake_apify, settings, real_export):
 
 
 def test_not_found_does_not_count_against_the_provider(fake_apify, settings):
-    settings.SCRAPER_MAX_RETRIES = 0
     fake_apify.script((200, []))
     for _ in range(6):
         with pytest.raises(ProfileNotFound):
@@ -153,14 +146,14 @@ def test_missing_token_is_a_clear_error(fake_apify, settings):
 @pytest.mark.django_db
 def test_calls_are_recorded_with_cost(fake_apify, settings, real_export):
     settings.SCRAPER_COST_CENTS = {"apify": 0.26, "dataset": 0.0}
-    fake_apify.script((503, {}), (200, real_export))
+    fake_apify.script((200, real_export))
     get_provider().fetch("humansofny")
     fake_apify.script((404, {}))
     with pytest.raises(ProfileNotFound):
         get_provider().fetch("nobody_here")
     ok, missing = ProviderCall.objects.order_by("created_at", "id")
     assert (ok.provider, ok.operation, ok.username, ok.status) == ("apify", "fetch_profile", "humansofny", "ok")
-    assert (ok.http_status, ok.attempts, ok.results_returned) == (200, 2, 1)
+    assert (ok.http_status, ok.attempts, ok.results_returned) == (200, 1, 1)
     assert float(ok.cost_cents) == pytest.approx(0.26)
     assert ok.duration_ms >= 0 and ok.error_detail == ""
     assert (missing.status, missing.http_status, missing.results_returned) == ("not_found", 404, 0)

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis import services
 from analysis.models import AnalysisJob
-from analysis.tasks import inline_pipeline
+from analysis.services import inline_pipeline
 from config.errors import ApplicationError
 
 

@@ -11,7 +11,8 @@ from tqdm import tqdm
 
 from analysis import services
 from analysis.models import AnalysisJob
-from analysis.tasks import inline_pipeline
+from analysis.selectors import repair_steps
+from analysis.services import inline_pipeline
 from profiles.completeness import profile_completeness, profiles_incomplete
 from profiles.models import Profile
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{profile.username:<30} {completeness.posts_stored:>6} {completeness.posts_analysed:>4} "
                 f"{completeness.posts_thumbnails:>6} {completeness.required_posts:>4}  "
-                f"{', '.join(completeness.missing)} -> {', '.join(completeness.missing_steps)}"
+                f"{', '.join(completeness.missing)} -> {', '.join(repair_steps(completeness=completeness))}"
             )
         self.stdout.write(f"{len(incomplete)} incomplete profile(s).")
         if scan_only or dry_run:

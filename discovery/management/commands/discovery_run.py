@@ -11,7 +11,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from analysis.tasks import inline_pipeline
+from analysis.services import inline_pipeline
 from discovery.services.queue import discovery_tick
 
 
