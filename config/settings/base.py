@@ -366,10 +366,16 @@ AI_CATEGORY_EVIDENCE_WEIGHT = env.float("AI_CATEGORY_EVIDENCE_WEIGHT", default=0
 PIPELINE_EAGER_THREAD = env.bool("PIPELINE_EAGER_THREAD", default=True)
 PIPELINE_STALE_AFTER = timedelta(minutes=env.int("PIPELINE_STALE_MINUTES", default=30))
 JOB_EVENTS_POLL_SECONDS = env.float("JOB_EVENTS_POLL_SECONDS", default=0.5)
-JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=300)
+JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=60)
+# Open job event streams: per user and per process (beyond: 429). Each one holds a thread.
+JOB_EVENTS_MAX_STREAMS_PER_USER = env.int("JOB_EVENTS_MAX_STREAMS_PER_USER", default=2)
+JOB_EVENTS_MAX_STREAMS_PER_PROCESS = env.int("JOB_EVENTS_MAX_STREAMS_PER_PROCESS", default=4)
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
+# A username whose scrape found no account (or a private one) is remembered this long: unlocking
+# it again answers 404 creator_unavailable without a charge or a new scrape (0: never remembered).
+UNLOCK_UNAVAILABLE_REMEMBER_SECONDS = env.int("UNLOCK_UNAVAILABLE_REMEMBER_SECONDS", default=24 * 3600)
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
 POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
 EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)

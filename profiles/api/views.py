@@ -25,15 +25,15 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import auth_cache
-from analysis import services as analysis_services
 from analysis.api.serializers import AnalysisJobSerializer
-from analysis.selectors import job_active_for
+from analysis.selectors import job_active_for, job_visible
 from config.api.throttling import is_window_throttle
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
 from profiles import access as profile_access
 from profiles import exports
+from profiles import refunds as unlocks
 from profiles import report as reports
 from profiles import services as profile_services
 from profiles.api import serializers as s
@@ -70,7 +70,7 @@ def _access_payload(user: Any, profile_id: Any) -> dict[str, Any] | None:
 
 def _job_payload(username: str, user: Any) -> dict[str, Any] | None:
     job = job_active_for(username=username)
-    if job is None or not (user.is_staff or job.requested_by_id == user.pk):
+    if job is None or not job_visible(job=job, user=user):
         return None
     return AnalysisJobSerializer(job).data
 
@@ -270,10 +270,19 @@ class CreatorUnlockView(APIView):
             200: s.CreatorUnlockSerializer,
             202: s.CreatorUnlockSerializer,
             402: OpenApiResponse(description="Not enough credits: price, balance and missing in details"),
+            404: OpenApiResponse(
+                description="`creator_unavailable`: the account was found missing or private within "
+                "UNLOCK_UNAVAILABLE_REMEMBER_SECONDS; nothing is charged or scraped"
+            ),
         },
     )
-    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
     def post(self, request: Request, username: str) -> Response:
+        # Before the credit gate: a remembered missing account is refused even at zero balance.
+        unlocks.unlock_refuse_unavailable(username=profile_services.username_clean(username))
+        return self._unlock(request, username)
+
+    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
+    def _unlock(self, request: Request, username: str) -> Response:
         username = profile_services.username_clean(username)
         profile = profile_services.profile_get_or_create(username=username)
         access, _ = profile_access.access_grant(user=request.user, profile=profile)
@@ -286,7 +295,7 @@ class CreatorUnlockView(APIView):
             body.update(access=granted, job=None)
             body["report"] = reports.report_get(profile_id=profile.pk)
             return Response(body, status=status.HTTP_200_OK)
-        job, _ = analysis_services.job_start(username=username, requested_by=request.user)
+        job = unlocks.unlock_job_join(username=username, requested_by=request.user)
         body.update(access=granted, job=AnalysisJobSerializer(job).data)
         body["report"] = None
         return Response(body, status=status.HTTP_202_ACCEPTED)
