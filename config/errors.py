@@ -47,3 +47,10 @@ class Conflict(ApplicationError):
 class ServiceUnavailable(ApplicationError):
     status_code = 503
     default_code = "unavailable"
+
+
+class TooManyRequests(ApplicationError):
+    """429; put ``retry_after`` (seconds) in ``details`` and the handler sends ``Retry-After``."""
+
+    status_code = 429
+    default_code = "throttled"

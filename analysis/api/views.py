@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis.api.serializers import AnalysisJobSerializer
+from analysis.api.streams import SlotStream, stream_slot_take
 from analysis.models import AnalysisJob
 from analysis.selectors import job_events_after, job_get
 
@@ -46,7 +47,8 @@ def job_event_stream(job: AnalysisJob, after_id: int) -> Iterator[str]:
     """Replay the job's events after ``after_id``, then follow it until it ends.
 
     The database is polled every ``JOB_EVENTS_POLL_SECONDS`` (a sleep, not a busy loop), with a
-    comment line as keep-alive; the stream ends by itself when the job ends or after
+    comment line as keep-alive every ``JOB_EVENTS_KEEPALIVE_SECONDS`` (a client gone away is
+    noticed at a write, and its thread and stream slot freed); the stream ends by itself when the job ends or after
     ``JOB_EVENTS_MAX_SECONDS`` (the client reconnects with Last-Event-ID).
     """
     deadline = time.monotonic() + settings.JOB_EVENTS_MAX_SECONDS
@@ -70,7 +72,7 @@ def job_event_stream(job: AnalysisJob, after_id: int) -> Iterator[str]:
         if time.monotonic() > deadline:
             yield _sse("timeout", {"status": job.status, "progress": job.progress})
             return
-        if time.monotonic() - last_beat > 15:
+        if time.monotonic() - last_beat > settings.JOB_EVENTS_KEEPALIVE_SECONDS:
             last_beat = time.monotonic()
             yield ": keep-alive\n\n"
         time.sleep(settings.JOB_EVENTS_POLL_SECONDS)
@@ -84,8 +86,15 @@ class JobEventsView(APIView):
         tags=["analysis"],
         summary="Server-sent events of a job's progress until it ends",
         description="`text/event-stream`: `progress` events (id = event id; resume with the "
-        "`Last-Event-ID` header), then one `end` event carrying the job. Ends by itself.",
-        responses={(200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="SSE stream")},
+        "`Last-Event-ID` header), then one `end` event carrying the job. Ends by itself after "
+        "`JOB_EVENTS_MAX_SECONDS` with a `timeout` event: reconnect with `Last-Event-ID`. At most "
+        "`JOB_EVENTS_MAX_STREAMS_PER_USER` open streams per user (and a per-server limit): beyond, "
+        "429 `too_many_streams` with `Retry-After`.",
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="SSE stream"),
+            404: OpenApiResponse(description="`job_not_found`: no such job, or not yours"),
+            429: OpenApiResponse(description="`too_many_streams`: too many open streams; retry after `Retry-After`"),
+        },
     )
     def get(self, request: Request, job_id) -> StreamingHttpResponse:
         job = job_get(job_id=job_id, user=request.user)
@@ -93,7 +102,9 @@ class JobEventsView(APIView):
             after_id = int(request.headers.get("Last-Event-ID") or request.query_params.get("after") or 0)
         except ValueError:
             after_id = 0
-        response = StreamingHttpResponse(job_event_stream(job, after_id), content_type="text/event-stream")
+        stream_slot_take(user_id=request.user.pk)
+        events = SlotStream(job_event_stream(job, after_id), user_id=request.user.pk)
+        response = StreamingHttpResponse(events, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
         return response
