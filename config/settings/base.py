@@ -320,6 +320,8 @@ CDN_ALLOW_PRIVATE_SOURCES = env.bool("CDN_ALLOW_PRIVATE_SOURCES", default=False)
 CDN_MAX_BYTES = env.int("CDN_MAX_BYTES", default=15 * 1024 * 1024)
 CDN_CONNECT_TIMEOUT = env.float("CDN_CONNECT_TIMEOUT", default=5.0)
 CDN_READ_TIMEOUT = env.float("CDN_READ_TIMEOUT", default=20.0)
+# The longest a whole image download may take (redirects, headers and body): a slow drip ends here.
+CDN_DOWNLOAD_DEADLINE = env.float("CDN_DOWNLOAD_DEADLINE", default=30.0)
 CDN_MAX_ATTEMPTS = env.int("CDN_MAX_ATTEMPTS", default=3)
 CDN_THUMBNAIL_SIZE = env.int("CDN_THUMBNAIL_SIZE", default=640)
 CDN_AVATAR_SIZE = env.int("CDN_AVATAR_SIZE", default=320)
