@@ -188,6 +188,33 @@ STORAGES = {
 if AWS_STORAGE_BUCKET_NAME:
     # S3Storage with Cache-Control per object: renditions immutable, exports private.
     STORAGES["default"] = {"BACKEND": "cdn.storage.ObjectStorage"}
+# Exports hold customers' data: never in the public media bucket or under MEDIA_URL. Locally a
+# directory outside MEDIA_ROOT (downloaded through the API only); with a bucket, a private
+# bucket of their own, handed out as short-lived signed URLs (EXPORT_URL_SECONDS). Presigned
+# URLs name the host they are signed for: AWS_S3_EXPORTS_PUBLIC_ENDPOINT_URL is the endpoint as
+# browsers reach it (e.g. MinIO's published port) when the servers use an internal one.
+EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(BASE_DIR / "exports")))
+EXPORTS_BUCKET_NAME = env.str(
+    "AWS_EXPORTS_BUCKET_NAME", default=f"{AWS_STORAGE_BUCKET_NAME}-exports" if AWS_STORAGE_BUCKET_NAME else ""
+)
+EXPORTS_PUBLIC_ENDPOINT_URL = env.str("AWS_S3_EXPORTS_PUBLIC_ENDPOINT_URL", default="") or None
+EXPORT_URL_SECONDS = env.int("EXPORT_URL_SECONDS", default=300)
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(EXPORTS_ROOT), "base_url": None},
+}
+if EXPORTS_BUCKET_NAME:
+    STORAGES["exports"] = {
+        "BACKEND": "cdn.storage.PrivateObjectStorage",
+        "OPTIONS": {
+            "bucket_name": EXPORTS_BUCKET_NAME,
+            "querystring_auth": True,
+            "querystring_expire": EXPORT_URL_SECONDS,
+            "custom_domain": None,
+            "default_acl": "private",
+            "public_endpoint_url": EXPORTS_PUBLIC_ENDPOINT_URL,
+        },
+    }
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

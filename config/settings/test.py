@@ -32,3 +32,10 @@ REST_FRAMEWORK = {
         "user": "10000/min",
     },
 }
+
+# Exports written by the suite go to a temporary directory, not the checkout's exports/.
+if STORAGES["exports"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
+    import tempfile
+
+    EXPORTS_ROOT = Path(tempfile.gettempdir()) / f"ca-test-exports-{os.getpid()}"  # noqa: F405
+    STORAGES["exports"] = {**STORAGES["exports"], "OPTIONS": {"location": str(EXPORTS_ROOT), "base_url": None}}  # noqa: F405

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -422,12 +422,24 @@ class ExportDownloadView(APIView):
     @extend_schema(
         tags=["exports"],
         summary="Download a ready export",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        description="The file itself, or (exports kept in a private bucket) 302 to a signed URL "
+        "valid for EXPORT_URL_SECONDS.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL of the file"),
+            404: OpenApiResponse(description="`export_not_found`: no such export, or not yours"),
+            409: OpenApiResponse(description="`export_not_ready`: the export is pending or failed"),
+        },
     )
-    def get(self, request: Request, export_id: Any) -> FileResponse:
+    def get(self, request: Request, export_id: Any) -> HttpResponse:
         export = exports.export_get(user=request.user, export_id=export_id)
         if export.status != Export.Status.READY:
             raise Conflict(f"The export is {export.status}.", code="export_not_ready")
+        signed = exports.export_signed_url(export=export)
+        if signed is not None:
+            response = HttpResponseRedirect(signed)
+            response["Cache-Control"] = "private, no-store"
+            return response
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,
