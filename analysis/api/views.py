@@ -91,7 +91,9 @@ class JobEventsView(APIView):
         "`JOB_EVENTS_MAX_STREAMS_PER_USER` open streams per user (and a per-server limit): beyond, "
         "429 `too_many_streams` with `Retry-After`.",
         responses={
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="SSE stream"),
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.ANY, description="SSE stream: `progress` events, then `end` (or `timeout`)"
+            ),
             404: OpenApiResponse(description="`job_not_found`: no such job, or not yours"),
             429: OpenApiResponse(description="`too_many_streams`: too many open streams; retry after `Retry-After`"),
         },

@@ -288,6 +288,10 @@ SPECTACULAR_SETTINGS = {
     # Schema warnings fail the test suite (tests/config/test_openapi.py) instead of
     # cluttering `check --deploy`, which is kept for deployment safety only.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.errors_postprocess",
+    ],
 }
 
 # --- Internationalisation ---------------------------------------------------------------

@@ -15,8 +15,8 @@ from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -328,7 +328,17 @@ class ProfilePostsView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="Up to 100."),
         ],
-        responses={200: s.ReportPostSerializer(many=True)},
+        responses={
+            200: inline_serializer(
+                "PaginatedReportPostList",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": s.ReportPostSerializer(many=True),
+                },
+            )
+        },
     )
     def get(self, request: Request, username: str) -> Response:
         profile = _viewable_profile(request, username)
@@ -425,7 +435,11 @@ class ExportDownloadView(APIView):
         description="The file itself, or (exports kept in a private bucket) 302 to a signed URL "
         "valid for EXPORT_URL_SECONDS.",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file"),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON file"),
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX workbook"
+            ),
             302: OpenApiResponse(description="Redirect to a short-lived signed URL of the file"),
             404: OpenApiResponse(description="`export_not_found`: no such export, or not yours"),
             409: OpenApiResponse(description="`export_not_ready`: the export is pending or failed"),
