@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import InterfaceError, OperationalError, connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -51,9 +52,21 @@ def job_event_stream(job: AnalysisJob, after_id: int) -> Iterator[str]:
     noticed at a write, and its thread and stream slot freed); the stream ends by itself when the job ends or after
     ``JOB_EVENTS_MAX_SECONDS`` (the client reconnects with Last-Event-ID).
     """
+    yield "retry: 2000\n\n"
+    try:
+        yield from _follow(job, after_id)
+    except (OperationalError, InterfaceError):
+        # The database went away mid-stream (restart, failover, a killed backend): the status
+        # line is long sent, so say it in the stream and end it; the client reconnects with
+        # Last-Event-ID and loses nothing (events are rows, read again from where it was).
+        connection.close()
+        error = {"code": "database_unavailable", "message": "The database is unavailable; reconnect shortly."}
+        yield _sse("error", {"error": {**error, "details": {"retry_after": 5}}})
+
+
+def _follow(job: AnalysisJob, after_id: int) -> Iterator[str]:
     deadline = time.monotonic() + settings.JOB_EVENTS_MAX_SECONDS
     last_beat = time.monotonic()
-    yield "retry: 2000\n\n"
     while True:
         for event in job_events_after(job=job, after_id=after_id):
             after_id = event.id
