@@ -319,7 +319,12 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A task of a worker that died (acks_late: never acknowledged) is delivered again after the
+# visibility timeout; every step is idempotent. Extra kombu options as JSON (e.g. the restore sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+    **env.json("CELERY_BROKER_TRANSPORT_EXTRA", default={}),
+}
 CELERY_TASK_ROUTES = {
     "analysis.tasks.scrape_*": {"queue": "scrape"},
     "cdn.tasks.*": {"queue": "cdn"},
