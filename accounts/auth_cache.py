@@ -75,6 +75,35 @@ def auth_record_invalidate(user_id: Any) -> None:
     transaction.on_commit(lambda: cache.delete(key))
 
 
+def validated_token(raw: bytes) -> Token:
+    """The validated token for ``raw`` (signature and claims checked once per process, expiry
+    every time); raises ``InvalidToken`` like simplejwt."""
+    global _authenticator
+    if _authenticator is None:
+        _authenticator = JWTAuthentication()
+    token = _validated.get(raw)
+    if token is not None:
+        try:
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError as exc:
+            _validated.pop(raw, None)
+            raise InvalidToken(str(exc)) from exc
+        return token
+    token = JWTAuthentication.get_validated_token(_authenticator, raw)
+    if len(_validated) >= VALIDATED_TOKENS_MAX:
+        _validated.clear()
+    _validated[raw] = token
+    return token
+
+
+class CachedJWTAuthentication(JWTAuthentication):
+    """simplejwt's authentication with the process's validated-token memo: the DRF path and the
+    report's fast path check tokens the same way (the user row is still read here: views need it)."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        return validated_token(raw_token)
+
+
 def jwt_token(request: Request | Any) -> Token | None:
     """The validated access token of the request's ``Authorization`` header, or None.
 
@@ -93,22 +122,10 @@ def jwt_token(request: Request | Any) -> Token | None:
         return None
     if raw is None:
         return None
-    token = _validated.get(raw)
-    if token is not None:
-        try:
-            token.check_exp(current_time=aware_utcnow())
-        except TokenError:
-            _validated.pop(raw, None)
-            return None
-        return token
     try:
-        token = _authenticator.get_validated_token(raw)
+        return validated_token(raw)
     except (InvalidToken, AuthenticationFailed):
         return None
-    if len(_validated) >= VALIDATED_TOKENS_MAX:
-        _validated.clear()
-    _validated[raw] = token
-    return token
 
 
 def token_user_id(token: Token) -> str | None:

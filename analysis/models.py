@@ -53,6 +53,10 @@ class AnalysisJob(UUIDModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="analysis_jobs"
     )
+    # The account the job was started for (unlocks); None for staff, repair and discovery jobs.
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="analysis_jobs"
+    )
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.USER)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     steps = models.JSONField(default=list, help_text="Steps this job runs, in order: scrape, media, ai.")

@@ -6,39 +6,28 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from analysis.models import AnalysisJob, AnalysisJobEvent
 from config.errors import NotFound
-from profiles.models import UserProfileAccess
+from profiles.models import TeamProfileAccess
+from profiles.selectors import Actor
 
 
-def _unlocked_usernames(user: Any) -> QuerySet:
-    """The usernames the user may see the report of (the one "which access" lookup here)."""
-    return UserProfileAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values("profile__username")
-
-
-def jobs_visible_to(*, user: Any) -> QuerySet[AnalysisJob]:
-    """Jobs a user may see: their own, and the jobs of creators they have unlocked (an unlock
-    that joins another user's running job shows that job, so it must stay readable); staff see
-    every job."""
+def jobs_visible_to(*, actor: Actor) -> QuerySet[AnalysisJob]:
+    """Jobs an actor may see: staff every job; a member the jobs started for their team and the
+    jobs of creators their team unlocked (a team that joined a running job follows it too)."""
     jobs = AnalysisJob.objects.select_related("profile")
-    if user.is_staff:
+    if actor.is_staff:
         return jobs
-    return jobs.filter(Q(requested_by=user) | Q(username__in=_unlocked_usernames(user)))
+    unlocked = TeamProfileAccess.objects.filter(team_id=actor.team_id, profile__username=OuterRef("username"))
+    return jobs.filter(Q(team_id=actor.team_id) | Exists(unlocked))
 
 
-def job_visible(*, job: AnalysisJob, user: Any) -> bool:
-    """Whether ``jobs_visible_to(user=user)`` holds ``job`` (for a job already loaded)."""
-    if user.is_staff or job.requested_by_id == user.pk:
-        return True
-    return _unlocked_usernames(user).filter(profile__username=job.username).exists()
-
-
-def job_get(*, job_id: Any, user: Any) -> AnalysisJob:
-    """One job of the user's (404, never 403, for someone else's job)."""
-    job = jobs_visible_to(user=user).filter(pk=job_id).first()
+def job_get(*, job_id: Any, actor: Actor) -> AnalysisJob:
+    """One job the actor may see (404, never 403, for anyone else's job)."""
+    job = jobs_visible_to(actor=actor).filter(pk=job_id).first()
     if job is None:
         raise NotFound("No such analysis job.", code="job_not_found")
     return job

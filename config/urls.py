@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("profiles.api.urls")),
     path("analysis/", include("analysis.api.urls")),
     path("credits/", include("credits.api.urls")),
+    path("billing/", include("billing.api.urls")),
 ]
 
 # Errors outside DRF views (unknown URL, unhandled exception) keep the API's error format.
@@ -29,6 +30,8 @@ urlpatterns = [
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    # The one Stripe webhook endpoint: stripe/webhook/<uuid>/ (dj-stripe, signature verified).
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),
     path("admin/login/", admin_login.admin_login, name="admin-login-throttled"),
     path("admin/", admin.site.urls),

@@ -77,13 +77,13 @@ class CreditTransactionInline(admin.TabularInline):
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    list_display = ["user", "plan", "balance", "lifetime_earned", "lifetime_spent", "cycle_start", "cycle_end"]
+    # The account is a team's id: the team admin links here (credits knows no teams).
+    list_display = ["account_id", "plan", "balance", "lifetime_earned", "lifetime_spent", "cycle_start", "cycle_end"]
     list_filter = ["plan"]
-    list_select_related = ["user", "plan"]
-    search_fields = ["user__email"]
-    raw_id_fields = ["user"]
+    list_select_related = ["plan"]
+    search_fields = ["=account_id"]
     readonly_fields = [
-        "user",
+        "account_id",
         "balance",
         "lifetime_earned",
         "lifetime_spent",
@@ -119,7 +119,7 @@ class WalletAdmin(admin.ModelAdmin):
                         )
                         done += 1
                     except ApplicationError as exc:
-                        self.message_user(request, f"{wallet.user}: {exc.message}", messages.ERROR)
+                        self.message_user(request, f"wallet {wallet.account_id}: {exc.message}", messages.ERROR)
                 if done:
                     self.message_user(request, f"Adjusted {done} wallet(s).", messages.SUCCESS)
                 return None
@@ -140,8 +140,8 @@ class WalletAdmin(admin.ModelAdmin):
 class CreditTransactionAdmin(admin.ModelAdmin):
     list_display = ["created_at", "wallet", "kind", "amount", "balance_after", "action_type", "reference", "actor"]
     list_filter = ["kind", "action_type", "created_at"]
-    list_select_related = ["wallet__user", "actor"]
-    search_fields = ["wallet__user__email", "reference", "reason", "idempotency_key"]
+    list_select_related = ["wallet", "actor"]
+    search_fields = ["actor__email", "reference", "reason", "idempotency_key"]
     readonly_fields = [*LEDGER_FIELDS, "wallet", "cycle_start"]
     date_hierarchy = "created_at"
     actions = ["export_csv"]
@@ -165,12 +165,12 @@ class CreditTransactionAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="credit-transactions.csv"'
         writer = csv.writer(response)
-        writer.writerow(["wallet_user", *LEDGER_FIELDS])
-        for tx in queryset.select_related("wallet__user", "actor").order_by("created_at", "id"):
+        writer.writerow(["wallet_account", *LEDGER_FIELDS])
+        for tx in queryset.select_related("wallet", "actor").order_by("created_at", "id"):
             row = [getattr(tx, f) for f in LEDGER_FIELDS]
             row[LEDGER_FIELDS.index("actor")] = tx.actor.email if tx.actor else ""
             row[LEDGER_FIELDS.index("refund_of")] = tx.refund_of_id or ""
-            writer.writerow([tx.wallet.user.email, *row])
+            writer.writerow([tx.wallet.account_id, *row])
         return response
 
 
@@ -218,13 +218,13 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 class QuotaUsageAdmin(_ReadOnlyAdmin):
     list_display = ["wallet", "cycle_start", "action_type", "free_used", "plan_used"]
     list_filter = ["action_type"]
-    list_select_related = ["wallet__user"]
-    search_fields = ["wallet__user__email"]
+    list_select_related = ["wallet"]
+    search_fields = ["=wallet__account_id"]
 
 
 @admin.register(SpendRequest)
 class SpendRequestAdmin(_ReadOnlyAdmin):
     list_display = ["created_at", "wallet", "idempotency_key", "action_type", "quantity", "outcome"]
     list_filter = ["outcome", "action_type"]
-    list_select_related = ["wallet__user"]
-    search_fields = ["wallet__user__email", "idempotency_key", "reference"]
+    list_select_related = ["wallet"]
+    search_fields = ["idempotency_key", "reference"]

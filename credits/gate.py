@@ -16,8 +16,9 @@ Usage on a DRF view method (APIView method or ViewSet ``@action``)::
 
 What the gate does, in one database transaction (``transaction.atomic``):
 
-1. locks the user's wallet row (``credits.services.wallet_lock``), so that two concurrent
-   gated calls of one user run one after the other; the second one then sees what the
+1. locks the wallet row of the request's account (``request.account_id``: the active team,
+   set by the view's tenancy mixin) (``credits.services.wallet_lock``), so that two concurrent
+   gated calls of one team run one after the other; the second one then sees what the
    first committed (``skip_if`` true, or the same derived idempotency key) and pays nothing;
 2. if ``skip_if(request, *args, **kwargs)`` is true the action is free: the view runs and
    nothing is charged (unlocking a creator the user can already access);
@@ -94,10 +95,14 @@ def requires_credits(
             user = request.user
             if not user or not user.is_authenticated:
                 raise NotAuthenticated()
+            # The active team's id, set by the tenancy mixin of the view (teams.api.mixins).
+            account_id = getattr(request, "account_id", None)
+            if account_id is None:
+                raise TypeError(f"{type(self).__name__} is gated but does not resolve an account (team).")
             ref = str(_resolve(reference, request, args, kwargs))
             qty = int(_resolve(quantity, request, args, kwargs))
             with transaction.atomic():
-                wallet = wallet_lock(user=user)
+                wallet = wallet_lock(account_id=account_id)
                 if skip_if is not None and skip_if(request, *args, **kwargs):
                     response = view_method(self, request, *args, **kwargs)
                     if not 200 <= response.status_code < 300:
@@ -122,7 +127,7 @@ def requires_credits(
                     wallet=wallet, idempotency_key=key, outcome=SpendRequest.Outcome.CHARGED
                 ).exists()
                 if not paid_before:
-                    quote = credits_quote(user=user, action_type=action_type, quantity=qty)
+                    quote = credits_quote(account_id=account_id, action_type=action_type, quantity=qty)
                     if not quote.allowed:
                         raise InsufficientCredits(
                             "Not enough credits.",
@@ -139,7 +144,12 @@ def requires_credits(
                     transaction.set_rollback(True)
                     return response
                 outcome = credits_spend(
-                    user=user, action_type=action_type, quantity=qty, reference=ref, idempotency_key=key
+                    account_id=account_id,
+                    actor=user,
+                    action_type=action_type,
+                    quantity=qty,
+                    reference=ref,
+                    idempotency_key=key,
                 )
                 _attach(
                     response,

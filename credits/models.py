@@ -103,14 +103,15 @@ def _free_plan_id() -> int | None:
 
 
 class Wallet(TimeStampedModel):
-    """One per user. ``balance`` holds purchased and granted credits (never negative).
+    """One per account (a team). ``balance`` holds purchased and granted credits (never negative).
 
     The billing cycle is anchored at ``cycle_anchor``: cycle *k* runs from anchor + k months
     to anchor + k+1 months, so month lengths never make the renewal day drift.
     ``balance == lifetime_earned - lifetime_spent`` (refunds reduce ``lifetime_spent``).
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wallet")
+    # The account (a team's id): credits knows an account id, never a team.
+    account_id = models.UUIDField(unique=True)
     balance = models.BigIntegerField(default=0)
     lifetime_earned = models.BigIntegerField(default=0)
     lifetime_spent = models.BigIntegerField(default=0)
@@ -128,7 +129,7 @@ class Wallet(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"wallet of {self.user_id}: {self.balance}"
+        return f"wallet of {self.account_id}: {self.balance}"
 
 
 class LedgerQuerySet(models.QuerySet):

@@ -1,7 +1,7 @@
 """Reads of the credits app: plans, prices, quotes, balances, usage, history and stats.
 
-``plan_for_user`` is the one place that decides a user's plan (today the wallet's plan;
-the billing and teams issues will move it). ``credits_quote`` computes what an action would
+``plan_for_account`` is the one place that decides an account's plan (its wallet's plan).
+An account is a team; credits knows only its id (``account_id``). ``credits_quote`` computes what an action would
 cost, unit by unit, without writing anything; ``credits.services.credits_spend`` uses the
 same arithmetic (``split_units``) under the wallet lock.
 """
@@ -28,17 +28,17 @@ BUCKET_PLAN = "plan_quota"
 BUCKET_CREDITS = "credits"
 
 
-def balance_cache_key(user_id: Any) -> str:
-    return f"credits:balance:{user_id}"
+def balance_cache_key(account_id: Any) -> str:
+    return f"credits:balance:{account_id}"
 
 
 def plan_free() -> Plan:
     return Plan.objects.get(code=Plan.Code.FREE)
 
 
-def plan_for_user(*, user: Any) -> Plan:
-    """The plan whose quotas and discount apply to ``user`` (the wallet's plan, else Free)."""
-    wallet = Wallet.objects.select_related("plan").filter(user=user).first()
+def plan_for_account(*, account_id: Any) -> Plan:
+    """The plan whose quotas and discount apply to the account (the wallet's plan, else Free)."""
+    wallet = Wallet.objects.select_related("plan").filter(account_id=account_id).first()
     return wallet.plan if wallet else plan_free()
 
 
@@ -131,9 +131,9 @@ def validate_quantity(quantity: int) -> None:
         raise InvalidAmount("quantity must be a positive integer.", details={"quantity": quantity})
 
 
-def credits_quote_many(*, user: Any, items: Iterable[tuple[str, int]]) -> list[Quote]:
+def credits_quote_many(*, account_id: Any, items: Iterable[tuple[str, int]]) -> list[Quote]:
     """Quote several actions in order; allowances used by earlier items are not reused."""
-    wallet = Wallet.objects.select_related("plan").filter(user=user).first()
+    wallet = Wallet.objects.select_related("plan").filter(account_id=account_id).first()
     plan = wallet.plan if wallet else plan_free()
     balance = wallet.balance if wallet else 0
     cycle_start = wallet.cycle_start if wallet else None
@@ -164,22 +164,22 @@ def credits_quote_many(*, user: Any, items: Iterable[tuple[str, int]]) -> list[Q
     return quotes
 
 
-def credits_quote(*, user: Any, action_type: str, quantity: int = 1) -> Quote:
+def credits_quote(*, account_id: Any, action_type: str, quantity: int = 1) -> Quote:
     """What ``credits_spend`` would charge now, and which bucket would pay each unit (no writes)."""
-    return credits_quote_many(user=user, items=[(action_type, quantity)])[0]
+    return credits_quote_many(account_id=account_id, items=[(action_type, quantity)])[0]
 
 
-def wallet_get(*, user: Any) -> Wallet | None:
-    return Wallet.objects.select_related("plan").filter(user=user).first()
+def wallet_get(*, account_id: Any) -> Wallet | None:
+    return Wallet.objects.select_related("plan").filter(account_id=account_id).first()
 
 
-def wallet_balance_cached(*, user: Any) -> dict[str, Any]:
+def wallet_balance_cached(*, account_id: Any) -> dict[str, Any]:
     """The balance card, cached ``CREDITS_BALANCE_CACHE_SECONDS``; every movement deletes it."""
-    key = balance_cache_key(user.pk)
+    key = balance_cache_key(account_id)
     data = cache.get(key)
     if data is not None:
         return {**data, "cached": True}
-    wallet = wallet_get(user=user)
+    wallet = wallet_get(account_id=account_id)
     if wallet is None:
         return {"balance": 0, "plan": plan_free().code, "cycle_start": None, "cycle_end": None, "cached": False}
     data = {

@@ -45,10 +45,12 @@ __all__ = [
     "credits_quote",
     "credits_refund",
     "credits_spend",
+    "credits_take_back",
     "cycle_renew",
     "wallet_adjust",
     "wallet_get_or_create",
     "wallet_lock",
+    "wallet_set_plan",
     "wallets_renew_due",
 ]
 
@@ -84,28 +86,28 @@ class SpendOutcome:
         }
 
 
-def _invalidate_balance(user_id: Any) -> None:
-    transaction.on_commit(lambda: cache.delete(balance_cache_key(user_id)))
+def _invalidate_balance(account_id: Any) -> None:
+    transaction.on_commit(lambda: cache.delete(balance_cache_key(account_id)))
 
 
-def _new_wallet(*, user: Any, now: datetime) -> Wallet:
+def _new_wallet(*, account_id: Any, now: datetime) -> Wallet:
     start, end = cycle_bounds(anchor=now, now=now)
-    return Wallet(user=user, plan=plan_free(), cycle_anchor=now, cycle_start=start, cycle_end=end)
+    return Wallet(account_id=account_id, plan=plan_free(), cycle_anchor=now, cycle_start=start, cycle_end=end)
 
 
-def wallet_get_or_create(*, user: Any) -> tuple[Wallet, bool]:
-    """The user's wallet (Free plan, zero balance, a cycle starting now when new)."""
-    wallet = Wallet.objects.select_related("plan").filter(user=user).first()
+def wallet_get_or_create(*, account_id: Any) -> tuple[Wallet, bool]:
+    """The account's wallet (Free plan, zero balance, a cycle starting now when new)."""
+    wallet = Wallet.objects.select_related("plan").filter(account_id=account_id).first()
     if wallet is not None:
         return wallet, False
     try:
         with transaction.atomic():
-            wallet = _new_wallet(user=user, now=timezone.now())
+            wallet = _new_wallet(account_id=account_id, now=timezone.now())
             wallet.save()
             return wallet, True
     except IntegrityError:
         # Another request created it between our read and our insert.
-        return Wallet.objects.select_related("plan").get(user=user), False
+        return Wallet.objects.select_related("plan").get(account_id=account_id), False
 
 
 def _renew_locked(wallet: Wallet, now: datetime) -> bool:
@@ -114,18 +116,18 @@ def _renew_locked(wallet: Wallet, now: datetime) -> bool:
     start, end = cycle_bounds(anchor=wallet.cycle_anchor, now=now)
     Wallet.objects.filter(pk=wallet.pk).update(cycle_start=start, cycle_end=end, updated_at=now)
     wallet.cycle_start, wallet.cycle_end = start, end
-    _invalidate_balance(wallet.user_id)
+    _invalidate_balance(wallet.account_id)
     logger.info("credits: wallet %s renewed to cycle %s", wallet.pk, start.isoformat())
     return True
 
 
-def wallet_lock(*, user: Any, now: datetime | None = None) -> Wallet:
-    """Lock the user's wallet row until the surrounding transaction ends; renew a due cycle.
+def wallet_lock(*, account_id: Any, now: datetime | None = None) -> Wallet:
+    """Lock the account's wallet row until the surrounding transaction ends; renew a due cycle.
 
     Must be called inside ``transaction.atomic`` (the credit gate and every service do).
     """
-    wallet_get_or_create(user=user)
-    wallet = Wallet.objects.select_for_update().select_related("plan").get(user=user)
+    wallet_get_or_create(account_id=account_id)
+    wallet = Wallet.objects.select_for_update().select_related("plan").get(account_id=account_id)
     _renew_locked(wallet, now or timezone.now())
     return wallet
 
@@ -154,7 +156,7 @@ def _append(wallet: Wallet, *, kind: str, amount: int, idempotency_key: str, **f
     wallet.balance = after
     wallet.lifetime_earned += earned
     wallet.lifetime_spent += spent
-    _invalidate_balance(wallet.user_id)
+    _invalidate_balance(wallet.account_id)
     return tx
 
 
@@ -191,7 +193,8 @@ def _replay_spend(request: SpendRequest, *, action_type: str, quantity: int, ref
 
 def credits_spend(
     *,
-    user: Any,
+    account_id: Any,
+    actor: Any = None,
     action_type: str,
     quantity: int = 1,
     reference: str,
@@ -199,6 +202,8 @@ def credits_spend(
     now: datetime | None = None,
 ) -> SpendOutcome:
     """Pay for ``quantity`` units of ``action_type``: free uses, then plan quota, then credits.
+
+    ``actor`` is the member acting for the account (kept on the ledger row).
 
     Raises ``InsufficientCredits`` (402) when the credits part is more than the balance;
     the refusal is recorded under the key and replayed as is. ``UnknownAction`` (404) for
@@ -209,7 +214,7 @@ def credits_spend(
     rule = pricing_rule_get(action_type=action_type)
     refusal: dict[str, Any] | None = None
     with transaction.atomic():
-        wallet = wallet_lock(user=user, now=now)
+        wallet = wallet_lock(account_id=account_id, now=now)
         existing = SpendRequest.objects.select_related("transaction").filter(wallet=wallet, idempotency_key=key).first()
         if existing is not None:
             outcome = _replay_spend(existing, action_type=action_type, quantity=quantity, reference=reference)
@@ -258,6 +263,7 @@ def credits_spend(
                     reference=reference,
                     buckets=buckets,
                     cycle_start=wallet.cycle_start,
+                    actor=actor,
                 )
                 SpendRequest.objects.create(
                     wallet=wallet,
@@ -277,7 +283,7 @@ def credits_spend(
 
 def credits_refund(
     *,
-    user: Any,
+    account_id: Any,
     spend_idempotency_key: str | None = None,
     transaction_id: int | None = None,
     reason: str,
@@ -292,7 +298,7 @@ def credits_refund(
     if not reason or not reason.strip():
         raise InvalidAmount("A reason is required for a refund.", code="reason_required")
     with transaction.atomic():
-        wallet = wallet_lock(user=user)
+        wallet = wallet_lock(account_id=account_id)
         existing = CreditTransaction.objects.filter(wallet=wallet, idempotency_key=key).first()
         if existing is not None:
             if existing.kind != CreditTransaction.Kind.REFUND:
@@ -329,6 +335,7 @@ def credits_refund(
             cycle_start=spend.cycle_start,
             refund_of=spend,
             reason=reason.strip(),
+            actor=spend.actor,
         )
 
 
@@ -347,13 +354,16 @@ def credits_refund_reference(
         reference=reference,
         created_at__gte=since,
         refunded_by__isnull=True,
-    ).select_related("wallet__user")
+    ).select_related("wallet")
     refunds = []
     for spend in spends:
         try:
             refunds.append(
                 credits_refund(
-                    user=spend.wallet.user, transaction_id=spend.pk, reason=reason, idempotency_key=f"refund:{spend.pk}"
+                    account_id=spend.wallet.account_id,
+                    transaction_id=spend.pk,
+                    reason=reason,
+                    idempotency_key=f"refund:{spend.pk}",
                 )
             )
         except AlreadyRefunded:
@@ -362,14 +372,14 @@ def credits_refund_reference(
 
 
 def credits_grant(
-    *, user: Any, amount: int, reason: str, idempotency_key: str, actor: Any | None = None, reference: str = ""
+    *, account_id: Any, amount: int, reason: str, idempotency_key: str, actor: Any | None = None, reference: str = ""
 ) -> CreditTransaction:
     """Add credits (a top-up, a promotion). The same key returns the first grant."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidAmount("A grant must be a positive number of credits.", details={"amount": amount})
     key = _check_key(idempotency_key)
     with transaction.atomic():
-        wallet = wallet_lock(user=user)
+        wallet = wallet_lock(account_id=account_id)
         existing = CreditTransaction.objects.filter(wallet=wallet, idempotency_key=key).first()
         if existing is not None:
             if existing.kind != CreditTransaction.Kind.EARN or existing.amount != amount:
@@ -445,12 +455,53 @@ def wallets_renew_due(*, now: datetime | None = None, limit: int = 1000) -> int:
             return renewed
 
 
-def wallet_set_plan(*, user: Any, plan_code: str) -> Wallet:
-    """Move the user's wallet to another plan (used by billing and staff tools)."""
+def wallet_set_plan(*, account_id: Any, plan_code: str, cycle_anchor: datetime | None = None) -> Wallet:
+    """Move the account's wallet to another plan (used by billing and staff tools).
+
+    ``cycle_anchor`` (billing: the start of the paid Stripe period) re-anchors the cycles:
+    the cycle containing now is counted from it, so quotas restart when it differs from the
+    current cycle and stay as they are when it is the same (a repeated or late invoice, or
+    the beat task having renewed to the same start already, never resets twice).
+    """
     plan = Plan.objects.get(code=plan_code)
     with transaction.atomic():
-        wallet = wallet_lock(user=user)
-        Wallet.objects.filter(pk=wallet.pk).update(plan=plan, updated_at=timezone.now())
-        _invalidate_balance(wallet.user_id)
+        wallet = wallet_lock(account_id=account_id)
+        fields: dict[str, Any] = {"plan": plan, "updated_at": timezone.now()}
+        if cycle_anchor is not None:
+            start, end = cycle_bounds(anchor=cycle_anchor, now=max(timezone.now(), cycle_anchor))
+            fields.update(cycle_anchor=cycle_anchor, cycle_start=start, cycle_end=end)
+            wallet.cycle_anchor, wallet.cycle_start, wallet.cycle_end = cycle_anchor, start, end
+        Wallet.objects.filter(pk=wallet.pk).update(**fields)
+        _invalidate_balance(wallet.account_id)
     wallet.plan = plan
     return wallet
+
+
+def credits_take_back(
+    *, account_id: Any, amount: int, reason: str, idempotency_key: str, reference: str = "", actor: Any | None = None
+) -> CreditTransaction | None:
+    """Take back up to ``amount`` credits (a refunded purchase): what is left, never below zero.
+
+    One adjustment row naming the reason and reference; ``None`` when the wallet is empty.
+    The same key returns the first row.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidAmount("Credits to take back must be a positive number.", details={"amount": amount})
+    key = _check_key(idempotency_key)
+    with transaction.atomic():
+        wallet = wallet_lock(account_id=account_id)
+        existing = CreditTransaction.objects.filter(wallet=wallet, idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        taken = min(amount, wallet.balance)
+        if taken == 0:
+            return None
+        return _append(
+            wallet,
+            kind=CreditTransaction.Kind.ADJUSTMENT,
+            amount=-taken,
+            idempotency_key=key,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+        )

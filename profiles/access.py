@@ -1,7 +1,8 @@
-"""Who may see a creator's full report: the 30-day unlocks (``UserProfileAccess``).
+"""Access writes: a team's 30-day unlocks (``TeamProfileAccess``) granted and revoked.
 
-Staff see everything. The credit gate calls ``access_grant`` in the same transaction as the
-charge, so that access and payment happen together or not at all.
+The credit gate calls ``access_grant`` in the same transaction as the charge, so that access
+and payment happen together or not at all. Who may see what is decided by the one access
+rule in ``profiles.selectors`` (``profile_viewable_get`` / ``Profile.objects.viewable_by``).
 """
 
 from __future__ import annotations
@@ -12,120 +13,62 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from profiles.models import Profile, UserProfileAccess
-
-_ACCESS_KEY = "access:v2:{user}:{profile}"
-_NO_ACCESS = 0  # cached marker: no access (a miss is None)
-_MISSING = object()
+from profiles.models import Profile, TeamProfileAccess
+from profiles.selectors import access_key
 
 
-def access_key(user_id: Any, profile_id: Any) -> str:
-    """The cache key of a user's access to a profile (for callers batching their cache reads)."""
-    return _ACCESS_KEY.format(user=user_id, profile=profile_id)
-
-
-def access_active(*, user: Any, profile: Profile) -> UserProfileAccess | None:
-    """The user's unexpired access to ``profile``, or None."""
-    return UserProfileAccess.objects.filter(user=user, profile=profile, expires_at__gt=timezone.now()).first()
-
-
-def access_for(*, user: Any, profile_id: Any) -> UserProfileAccess | None:
-    """The user's unexpired access row, if any."""
-    return UserProfileAccess.objects.filter(user=user, profile_id=profile_id, expires_at__gt=timezone.now()).first()
-
-
-def access_cached(*, user_id: Any, profile_id: Any, cached: Any = _MISSING) -> dict[str, Any] | None:
-    """The user's unexpired access as the API shows it (``granted_at``, ``expires_at``, ``via``), or None.
-
-    Cached until the access ends (at most ``REPORT_CACHE_SECONDS``) and dropped by
-    ``access_grant`` and ``access_revoke``; "no access" is cached for 5 minutes. ``cached``
-    is the value already read from ``access_key`` by a caller that batches its cache reads
-    (None: a miss).
-    """
-    if cached is _MISSING:
-        cached = cache.get(access_key(user_id, profile_id))
-    now = timezone.now()
-    if cached is None:
-        row = (
-            UserProfileAccess.objects.filter(user_id=user_id, profile_id=profile_id)
-            .values("granted_at", "expires_at", "granted_via")
-            .first()
-        )
-        if row and row["expires_at"] > now:
-            cached = {"granted_at": row["granted_at"], "expires_at": row["expires_at"], "via": row["granted_via"]}
-            remaining = (row["expires_at"] - now).total_seconds()
-            timeout = min(settings.REPORT_CACHE_SECONDS, int(remaining) + 1)
-        else:
-            cached, timeout = _NO_ACCESS, 300
-        cache.set(access_key(user_id, profile_id), cached, timeout=timeout)
-    return cached if cached and cached["expires_at"] > now else None
-
-
-def access_expiry(*, user: Any, profile_id: Any) -> float | None:
-    """When the user's access ends (a timestamp), or None: cached, for the report's fast path."""
-    access = access_cached(user_id=user.pk, profile_id=profile_id)
-    return access["expires_at"].timestamp() if access else None
-
-
-def user_can_view(*, user: Any, profile: Profile) -> bool:
-    """Staff, or an unexpired unlock."""
-    return bool(user.is_staff) or access_expiry(user=user, profile_id=profile.pk) is not None
+def _drop_cached(team_id: Any, profile_id: Any) -> None:
+    # Now, for the rest of this request, and again on commit, for a reader that cached
+    # "no access" (or the old access) in between.
+    key = access_key(team_id, profile_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def access_grant(
     *,
-    user: Any,
+    team: Any,
     profile: Profile,
-    granted_via: str = UserProfileAccess.GrantedVia.UNLOCK,
+    granted_by: Any = None,
+    granted_via: str = TeamProfileAccess.GrantedVia.UNLOCK,
     days: int | None = None,
-) -> tuple[UserProfileAccess, bool]:
-    """Give ``user`` access to ``profile`` for ``days`` (30 by default).
+) -> tuple[TeamProfileAccess, bool]:
+    """Give ``team`` access to ``profile`` for ``days`` (30 by default); ``granted_by`` is the member.
 
-    Returns ``(access, granted)``; ``granted`` is False when the user already had unexpired
-    access (nothing changes, so an unlock of an unlocked creator costs nothing).
+    Returns ``(access, granted)``; ``granted`` is False when the team already had unexpired
+    access (nothing changes, so unlocking what the team already has costs nothing).
     """
     days = days or settings.PROFILE_ACCESS_DAYS
     now = timezone.now()
     with transaction.atomic():
-        access = UserProfileAccess.objects.select_for_update().filter(user=user, profile=profile).first()
+        access = TeamProfileAccess.objects.select_for_update().filter(team=team, profile=profile).first()
         if access is not None and access.expires_at > now:
             return access, False
         if access is None:
             try:
                 with transaction.atomic():
-                    access = UserProfileAccess.objects.create(
-                        user=user,
+                    access = TeamProfileAccess.objects.create(
+                        team=team,
                         profile=profile,
+                        granted_by=granted_by,
                         granted_at=now,
                         expires_at=now + timedelta(days=days),
                         granted_via=granted_via,
                     )
             except IntegrityError:  # a concurrent grant won: theirs stands
-                return UserProfileAccess.objects.get(user=user, profile=profile), False
+                return TeamProfileAccess.objects.get(team=team, profile=profile), False
         else:
-            access.granted_at, access.expires_at, access.granted_via = now, now + timedelta(days=days), granted_via
-            access.save(update_fields=["granted_at", "expires_at", "granted_via", "updated_at"])
-        # Now, for the rest of this request, and again on commit, for a reader that cached
-        # "no access" in between.
-        cache.delete(access_key(user.pk, profile.pk))
-        transaction.on_commit(lambda: cache.delete(access_key(user.pk, profile.pk)))
+            access.granted_at, access.expires_at = now, now + timedelta(days=days)
+            access.granted_via, access.granted_by = granted_via, granted_by
+            access.save(update_fields=["granted_at", "expires_at", "granted_via", "granted_by", "updated_at"])
+        _drop_cached(team.pk, profile.pk)
     return access, True
 
 
-def access_revoke(*, user: Any, profile: Profile) -> bool:
-    """End a user's access now (e.g. the unlock was refunded). True if there was access."""
-    deleted, _ = UserProfileAccess.objects.filter(user=user, profile=profile).delete()
-    transaction.on_commit(lambda: cache.delete(access_key(user.pk, profile.pk)))
+def access_revoke(*, team_id: Any, profile: Profile) -> bool:
+    """End a team's access now (e.g. the unlock was refunded). True if there was access."""
+    deleted, _ = TeamProfileAccess.objects.filter(team_id=team_id, profile=profile).delete()
+    _drop_cached(team_id, profile.pk)
     return bool(deleted)
-
-
-def accesses_unlocked(*, user: Any) -> QuerySet[UserProfileAccess]:
-    """The user's unexpired unlocks, soonest expiry last."""
-    return (
-        UserProfileAccess.objects.filter(user=user, expires_at__gt=timezone.now())
-        .select_related("profile")
-        .order_by("-expires_at")
-    )

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from analysis import services as analysis_services
 from profiles.completeness import complete_q, completeness_from_annotated, profiles_annotate_completeness
-from profiles.models import Export, Post, Profile, ProfileSnapshot, ProviderCall, RelatedProfile, UserProfileAccess
+from profiles.models import Export, Post, Profile, ProfileSnapshot, ProviderCall, RelatedProfile, TeamProfileAccess
 
 SUMMARY_ROWS = 31
 
@@ -192,22 +192,22 @@ class PostAdmin(admin.ModelAdmin):
         return _thumbnail(obj.cdn_thumbnail_url)
 
 
-@admin.register(UserProfileAccess)
-class UserProfileAccessAdmin(admin.ModelAdmin):
-    list_display = ["user", "profile", "granted_via", "granted_at", "expires_at"]
+@admin.register(TeamProfileAccess)
+class TeamProfileAccessAdmin(admin.ModelAdmin):
+    list_display = ["team", "profile", "granted_by", "granted_via", "granted_at", "expires_at"]
     list_filter = ["granted_via"]
-    search_fields = ["user__email", "profile__username"]
-    list_select_related = ["user", "profile"]
-    raw_id_fields = ["user", "profile"]
+    search_fields = ["team__name", "granted_by__email", "profile__username"]
+    list_select_related = ["team", "granted_by", "profile"]
+    raw_id_fields = ["team", "granted_by", "profile"]
     date_hierarchy = "granted_at"
 
 
 @admin.register(Export)
 class ExportAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "format", "include_posts", "status", "rows", "created_at", "finished_at"]
+    list_display = ["id", "team", "user", "format", "include_posts", "status", "rows", "created_at", "finished_at"]
     list_filter = ["format", "status"]
-    search_fields = ["user__email", "id"]
-    list_select_related = ["user"]
+    search_fields = ["team__name", "user__email", "id"]
+    list_select_related = ["team", "user"]
     readonly_fields = [field.name for field in Export._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import NotFound, ValidationFailed
-from profiles import access as profile_access
 from profiles.models import Export, Profile
 from profiles.report import report_get
+from profiles.selectors import Actor, profiles_viewable
 
 PROFILE_COLUMNS = [
     "username", "full_name", "profile_url", "followers_count", "following_count", "posts_count", "is_verified",
@@ -155,14 +155,11 @@ def export_render(*, reports: list[dict[str, Any]], fmt: str, include_posts: boo
     return _csv([{k: _cell(v) for k, v in row.items()} for row in profiles], PROFILE_COLUMNS), len(profiles)
 
 
-def _accessible_profiles(*, user: Any, usernames: list[str]) -> list[Profile]:
-    profiles = {p.username: p for p in Profile.objects.filter(username__in=usernames, last_scraped_at__isnull=False)}
-    refused = [
-        name
-        for name in usernames
-        if name not in profiles
-        or not (user.is_staff or profile_access.access_expiry(user=user, profile_id=profiles[name].pk))
-    ]
+def _accessible_profiles(*, actor: Actor, usernames: list[str]) -> list[Profile]:
+    profiles = {
+        p.username: p for p in profiles_viewable(actor=actor, usernames=usernames).filter(last_scraped_at__isnull=False)
+    }
+    refused = [name for name in usernames if name not in profiles]
     if refused:
         raise ValidationFailed(
             "Only creators you have unlocked can be exported.",
@@ -176,16 +173,18 @@ def export_filename(fmt: str, stamp: Any) -> str:
     return f"creators-{stamp:%Y%m%d-%H%M%S}.{fmt}"
 
 
-def export_request(*, user: Any, usernames: list[str], fmt: str, include_posts: bool) -> ExportFile | Export:
+def export_request(*, actor: Actor, usernames: list[str], fmt: str, include_posts: bool) -> ExportFile | Export:
     """Build a small export at once (``ExportFile``) or queue a large one (``Export``)."""
     usernames = list(dict.fromkeys(usernames))  # keep order, drop repeats
-    profiles = _accessible_profiles(user=user, usernames=usernames)
+    profiles = _accessible_profiles(actor=actor, usernames=usernames)
     if len(profiles) <= settings.EXPORT_SYNC_MAX_PROFILES:
         content, _ = export_render(
             reports=[report_get(profile_id=p.pk) for p in profiles], fmt=fmt, include_posts=include_posts
         )
         return ExportFile(export_filename(fmt, timezone.now()), CONTENT_TYPES[fmt], content)
-    export = Export.objects.create(user=user, usernames=usernames, format=fmt, include_posts=include_posts)
+    export = Export.objects.create(
+        team_id=actor.team_id, user_id=actor.user_id, usernames=usernames, format=fmt, include_posts=include_posts
+    )
     from profiles.tasks import export_build  # the task module imports this one
 
     transaction.on_commit(lambda: export_build.delay(str(export.pk)))
@@ -198,7 +197,10 @@ def export_build(*, export_id: Any) -> Export | None:
     if export is None or export.status == Export.Status.READY:
         return export
     try:
-        profiles = _accessible_profiles(user=export.user, usernames=export.usernames)
+        actor = Actor(
+            user_id=export.user_id, team_id=export.team_id, is_staff=bool(export.user and export.user.is_staff)
+        )
+        profiles = _accessible_profiles(actor=actor, usernames=export.usernames)
     except ValidationFailed as exc:  # access expired between request and build
         export.status, export.error = Export.Status.FAILED, f"{exc.message} {exc.details}"
         export.finished_at = timezone.now()
@@ -213,9 +215,9 @@ def export_build(*, export_id: Any) -> Export | None:
     return export
 
 
-def export_get(*, user: Any, export_id: Any) -> Export:
-    """One of the user's exports (404 for anyone else's)."""
-    export = Export.objects.filter(pk=export_id, user=user).first()
+def export_get(*, team_id: Any, export_id: Any) -> Export:
+    """One of the team's exports (404 for anyone else's)."""
+    export = Export.objects.filter(pk=export_id, team_id=team_id).first()
     if export is None:
         raise NotFound("No such export.", code="export_not_found")
     return export

@@ -1,12 +1,15 @@
-"""Instagram creators: profiles, their posts, related profiles, snapshots and user access."""
+"""Instagram creators: profiles, their posts, related profiles, snapshots and team access."""
+
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
 from config.models import TimeStampedModel, UUIDModel
@@ -22,6 +25,24 @@ username_validator = RegexValidator(
 def normalize_username(value: str) -> str:
     """Lower-case, without a leading ``@`` or surrounding spaces (validation is separate)."""
     return (value or "").strip().lstrip("@").strip().lower()
+
+
+class ProfileQuerySet(models.QuerySet):
+    def viewable_by(self, actor: Any) -> "ProfileQuerySet":
+        """The creators whose full report ``actor`` may see: all for staff, else the team's unexpired unlocks.
+
+        The one access rule (with ``profiles.selectors.profile_viewable_get``); ``actor`` is a
+        ``profiles.selectors.Actor`` (user id, active team id, staff flag).
+        """
+        if actor.is_staff:
+            return self.all()
+        return self.filter(
+            Exists(
+                TeamProfileAccess.objects.filter(
+                    profile=OuterRef("pk"), team_id=actor.team_id, expires_at__gt=timezone.now()
+                )
+            )
+        )
 
 
 class Profile(UUIDModel):
@@ -49,6 +70,8 @@ class Profile(UUIDModel):
     ai_content_quality_score = models.FloatField(null=True, blank=True)
     ai_profile_analyzed_at = models.DateTimeField(null=True, blank=True)
     ai_engine = models.CharField(max_length=200, blank=True)
+
+    objects = ProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["username"]
@@ -179,8 +202,8 @@ class ProfileSnapshot(models.Model):
         return f"{self.profile_id}@{self.captured_at:%Y-%m-%d %H:%M}"
 
 
-class UserProfileAccess(TimeStampedModel):
-    """A user's time-limited access to a creator's full report (the 30-day unlock)."""
+class TeamProfileAccess(TimeStampedModel):
+    """A team's time-limited access to a creator's full report (the 30-day unlock by any member)."""
 
     class GrantedVia(models.TextChoices):
         UNLOCK = "unlock", "Unlock"
@@ -188,7 +211,10 @@ class UserProfileAccess(TimeStampedModel):
         STAFF = "staff", "Staff grant"
         DISCOVERY = "discovery", "Discovery"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile_accesses")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="profile_accesses")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="accesses")
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -197,13 +223,13 @@ class UserProfileAccess(TimeStampedModel):
     class Meta:
         ordering = ["-expires_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "profile"], name="profiles_access_unique"),
+            models.UniqueConstraint(fields=["team", "profile"], name="profiles_access_team_unique"),
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("granted_at")), name="profiles_access_window"),
         ]
-        indexes = [models.Index(fields=["user", "expires_at"], name="profiles_access_user_idx")]
+        indexes = [models.Index(fields=["team", "expires_at"], name="profiles_access_team_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
+        return f"{self.team_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
 
 
 class _ExportsStorage(LazyObject):
@@ -228,7 +254,7 @@ def exports_storage() -> Storage:
 
 
 class Export(UUIDModel):
-    """A data export of creators a user can access; large ones are built by a task."""
+    """A data export of creators a team can access; large ones are built by a task."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -240,7 +266,11 @@ class Export(UUIDModel):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="exports")
+    # The member who asked for it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
     usernames = models.JSONField(default=list)
     format = models.CharField(max_length=8, choices=Format.choices)
     include_posts = models.BooleanField(default=False)
@@ -252,7 +282,7 @@ class Export(UUIDModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="profiles_export_user_idx")]
+        indexes = [models.Index(fields=["team", "-created_at"], name="profiles_export_team_idx")]
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.format}, {len(self.usernames)} creators)"

@@ -55,7 +55,7 @@ def unlock_refuse_unavailable(*, username: str) -> None:
         raise _unavailable(job)  # (an earlier complete analysis is still served and sold)
 
 
-def unlock_job_join(*, username: str, requested_by: Any) -> AnalysisJob:
+def unlock_job_join(*, username: str, requested_by: Any, team: Any = None) -> AnalysisJob:
     """Start the unlock's analysis job or join the running one, and lock its row until commit.
 
     Call inside the unlock's transaction (the credit gate's). Raises ``creator_unavailable``
@@ -63,7 +63,7 @@ def unlock_job_join(*, username: str, requested_by: Any) -> AnalysisJob:
     or private, or when the joined job has just failed that way.
     """
     unlock_refuse_unavailable(username=username)
-    job, _ = analysis_services.job_start(username=username, requested_by=requested_by)
+    job, _ = analysis_services.job_start(username=username, requested_by=requested_by, team=team)
     job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
     if job.status == AnalysisJob.Status.FAILED and job.error_category in NOTHING_TO_DELIVER:
         raise _unavailable(job)
@@ -87,6 +87,6 @@ def refund_unlocks_of_failed_job(sender, job: AnalysisJob, **kwargs) -> None:
             reason=f"@{job.username} could not be analysed ({job.error_category}).",
         )
         for refund in refunds:
-            profile_access.access_revoke(user=refund.wallet.user, profile=profile)
+            profile_access.access_revoke(team_id=refund.wallet.account_id, profile=profile)
     if refunds:
         logger.info("refunded %d unlock(s) of @%s after job %s failed", len(refunds), job.username, job.pk)

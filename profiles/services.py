@@ -11,7 +11,6 @@ means the same path, not the same query string).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,26 +19,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from config.errors import ValidationFailed
 from profiles.models import (
     Post,
     Profile,
     ProfileSnapshot,
     ProviderCall,
     RelatedProfile,
-    normalize_username,
-    username_validator,
 )
 from profiles.providers import get_provider
 from profiles.providers.base import CallInfo, ProviderError, ScrapedProfile
+from profiles.usernames import username_clean
 
 logger = logging.getLogger(__name__)
 
-_PROFILE_URL = re.compile(r"^(?:https?://)?(?:www\.)?instagram\.com/([^/?#]+)", re.IGNORECASE)
 _POST_FIELDS = [
     "profile", "shortcode", "url", "type", "caption", "hashtags", "mentions", "likes_count",
     "comments_count", "video_view_count", "is_pinned", "is_sponsored", "posted_at", "display_url",
@@ -87,19 +82,6 @@ class ImportSummary:
         self.posts_updated += result.posts_updated
         self.related += result.related
         self.snapshots += result.snapshot_created
-
-
-def username_clean(value: Any) -> str:
-    """A normalised, valid username from user input (``@Name``, ``instagram.com/name/``)."""
-    raw = str(value or "").strip()
-    match = _PROFILE_URL.match(raw)
-    username = normalize_username(match.group(1) if match else raw)
-    try:
-        username_validator(username)
-    except ValidationError as exc:
-        message = exc.messages[0]
-        raise ValidationFailed(message, code="invalid_username", details={"username": [message]}) from exc
-    return username
 
 
 def _image_identity(url: str) -> str:

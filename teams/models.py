@@ -54,6 +54,11 @@ class Team(UUIDModel):
         owner = self.memberships.filter(role=Membership.Role.OWNER).select_related("user").first()
         return owner.user.email if owner else ""
 
+    @property
+    def email(self) -> str:
+        """The Stripe customer's email (dj-stripe's subscriber model must have one)."""
+        return self.billing_email
+
 
 class Membership(TimeStampedModel):
     class Role(models.TextChoices):
@@ -65,11 +70,16 @@ class Membership(TimeStampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
+    # The team a request acts for when it names none (``X-Team-ID``): one per user.
+    is_default = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["joined_at"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="teams_membership_unique_team_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="teams_membership_one_default_per_user"
+            ),
             # Exactly one owner: at most one here; at least one is kept by the services
             # (ownership moves by swapping roles inside one transaction).
             models.UniqueConstraint(

@@ -19,6 +19,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            # As sign-up does: every user has a personal team (their account).
+            from teams.services import team_personal_ensure
+
+            team_personal_ensure(user=obj)
+
+
+def account_of(user) -> object:
+    """The id of the user's personal team: the account credits knows (``Wallet.account_id``)."""
+    from teams.selectors import team_personal_of
+
+    return team_personal_of(user=user).pk
+
+
+def team_of(user):
+    from teams.selectors import team_personal_of
+
+    return team_personal_of(user=user)
 
 
 class SuspendedUserFactory(UserFactory):

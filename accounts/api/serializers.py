@@ -78,10 +78,20 @@ class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class MeSerializer(UserSerializer):
+    default_team = serializers.UUIDField(
+        allow_null=True, help_text="The team requests act for when they send no X-Team-ID header."
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "default_team"]
+
+
 class MeUpdateInputSerializer(serializers.Serializer):
     """Only these fields are writable; anything else in the body (email, role...) is ignored."""
 
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    default_team = serializers.UUIDField(required=False, help_text="One of your teams (404 otherwise).")
     preferences = serializers.JSONField(required=False, help_text="A JSON object; replaces the stored one.")
 
     def validate_preferences(self, value):

@@ -1,6 +1,7 @@
 """Auth endpoints under ``/api/v1/auth/``: each validates input, calls one service, serializes."""
 
 from django.contrib.auth import update_session_auth_hash
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,10 +12,13 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.api import serializers as s
 from accounts.api import throttles
+from teams import selectors as team_selectors
+from teams import services as team_services
 
 TAGS = ["auth"]
 ERROR_400 = OpenApiResponse(s.ErrorSerializer, description="Invalid input; field errors in `error.details`.")
 ERROR_401 = OpenApiResponse(s.ErrorSerializer, description="Not authenticated, or wrong credentials/token.")
+ERROR_404 = OpenApiResponse(s.ErrorSerializer, description="Not found (e.g. a team you do not belong to).")
 ERROR_429 = OpenApiResponse(
     s.ErrorSerializer, description="Too many attempts; see the `Retry-After` header and `error.details.retry_after`."
 )
@@ -46,7 +50,9 @@ class RegisterView(PublicAPIView):
     def post(self, request: Request) -> Response:
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        with transaction.atomic():  # no user is ever without a team
+            user = services.user_create(**data.validated_data)
+            team_services.team_personal_ensure(user=user)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,26 +115,42 @@ class LogoutView(PublicAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _me(user) -> dict:
+    team_services.team_personal_ensure(user=user)
+    # MeSerializer's shape: the user and their default team.
+    return {**s.UserSerializer(user).data, "default_team": _default_team(user)}
+
+
+def _default_team(user) -> str | None:
+    return team_selectors.memberships_record(user.pk)["default"]
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=TAGS, operation_id="auth_me_retrieve", responses={200: s.UserSerializer, 401: ERROR_401})
+    @extend_schema(tags=TAGS, operation_id="auth_me_retrieve", responses={200: s.MeSerializer, 401: ERROR_401})
     def get(self, request: Request) -> Response:
-        return Response(s.UserSerializer(request.user).data)
+        return Response(_me(request.user))
 
     @extend_schema(
         tags=TAGS,
         operation_id="auth_me_update",
-        summary="Update my name and preferences",
-        description="Only `full_name` and `preferences` are writable; other fields are ignored.",
+        summary="Update my name, preferences and default team",
+        description="Only `full_name`, `preferences` and `default_team` (one of your teams) are writable; "
+        "other fields are ignored.",
         request=s.MeUpdateInputSerializer,
-        responses={200: s.UserSerializer, 400: ERROR_400, 401: ERROR_401},
+        responses={200: s.MeSerializer, 400: ERROR_400, 401: ERROR_401, 404: ERROR_404},
     )
     def patch(self, request: Request) -> Response:
         data = s.MeUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **data.validated_data)
-        return Response(s.UserSerializer(user).data)
+        fields = dict(data.validated_data)
+        default_team = fields.pop("default_team", None)
+        with transaction.atomic():
+            if default_team is not None:
+                team_services.membership_default_set(user=request.user, team_id=default_team)
+            user = services.user_update(user=request.user, **fields)
+        return Response(_me(user))
 
 
 class PasswordChangeView(APIView):

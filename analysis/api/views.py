@@ -21,12 +21,14 @@ from analysis.api.serializers import AnalysisJobSerializer
 from analysis.api.streams import SlotStream, stream_slot_take
 from analysis.models import AnalysisJob
 from analysis.selectors import job_events_after, job_get
+from profiles.selectors import actor_of
+from teams.api.mixins import TeamScopedMixin
 
 
-class JobDetailView(APIView):
+class JobDetailView(TeamScopedMixin, APIView):
     @extend_schema(tags=["analysis"], responses={200: AnalysisJobSerializer}, summary="An analysis job's progress")
     def get(self, request: Request, job_id) -> Response:
-        return Response(AnalysisJobSerializer(job_get(job_id=job_id, user=request.user)).data)
+        return Response(AnalysisJobSerializer(job_get(job_id=job_id, actor=actor_of(request))).data)
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -91,7 +93,7 @@ def _follow(job: AnalysisJob, after_id: int) -> Iterator[str]:
         time.sleep(settings.JOB_EVENTS_POLL_SECONDS)
 
 
-class JobEventsView(APIView):
+class JobEventsView(TeamScopedMixin, APIView):
     # JSON errors by default; EventSource clients (Accept: text/event-stream) get them as an event.
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
@@ -112,7 +114,7 @@ class JobEventsView(APIView):
         },
     )
     def get(self, request: Request, job_id) -> StreamingHttpResponse:
-        job = job_get(job_id=job_id, user=request.user)
+        job = job_get(job_id=job_id, actor=actor_of(request))
         try:
             after_id = int(request.headers.get("Last-Event-ID") or request.query_params.get("after") or 0)
         except ValueError:

@@ -104,10 +104,52 @@ local_counters = LocalCounters()
 class UserWindowRateThrottle(WindowCounterMixin, UserRateThrottle):
     """Authenticated users by id, anonymous clients by address (scope ``user``)."""
 
+    def key_for_user(self, user_id: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": user_id}
+
 
 class AnonWindowRateThrottle(WindowCounterMixin, AnonRateThrottle):
     """Anonymous clients by address (scope ``anon``)."""
 
+    def key_for_user(self, user_id: Any) -> str | None:
+        return None  # authenticated requests are not counted by the anonymous throttle
+
 
 def is_window_throttle(throttle: SimpleRateThrottle) -> bool:
     return isinstance(throttle, WindowCounterMixin)
+
+
+# --- The public API for a caller outside DRF (the cached report's fast path) -------------------
+# It knows the user id from the token and reads every cache key it needs in one round trip:
+# ``user_window_keys`` names the counters, ``window_peek`` checks them on the values read, and
+# ``window_count`` counts the request once it is served.
+UserWindow = tuple[WindowCounterMixin, str]
+
+
+def user_window_keys(throttle_classes: list[type], *, user_id: Any, cache: Any) -> list[UserWindow] | None:
+    """The current window's counter key of each throttle for ``user_id``; None when one of them
+    cannot be computed without a request (a throttle other than the window counters, or one on
+    another cache): the caller must then let DRF throttle the request."""
+    found = []
+    for throttle_class in throttle_classes:
+        throttle = throttle_class()
+        key_for_user = getattr(throttle, "key_for_user", None)
+        if key_for_user is None or throttle.cache is not cache:
+            return None
+        if throttle.rate is None:
+            continue
+        key = key_for_user(user_id)
+        if key is not None:
+            found.append((throttle, throttle.window_key(key, throttle.timer())))
+    return found
+
+
+def window_peek(windows: list[UserWindow], counts: dict[str, Any]) -> bool:
+    """Whether any counter already read (``counts``: key -> value) is at its limit; nothing is written."""
+    return any(throttle.over_limit(counts.get(key)) for throttle, key in windows)
+
+
+def window_count(windows: list[UserWindow]) -> None:
+    """Count one served request in each window."""
+    for throttle, key in windows:
+        throttle.count_request(key)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_prometheus",
+    "djstripe",
     # ours
     "accounts",
     "profiles",
@@ -249,7 +250,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.auth_cache.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -293,6 +294,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.openapi.errors_postprocess",
     ],
+    # Several models have a "status": each choice set gets its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.User.Status",
+        "ExportStatusEnum": "profiles.models.Export.Status",
+        "JobStatusEnum": "analysis.models.AnalysisJob.Status",
+        "InvitationStatusEnum": "teams.models.Invitation.Status",
+    },
 }
 
 # --- Internationalisation ---------------------------------------------------------------
@@ -430,6 +438,29 @@ HEALTH_DETAILS_TOKEN = env.str("HEALTH_DETAILS_TOKEN", default="")
 # /metrics answers only from these networks (the socket's address) or with this bearer token.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- Billing (Stripe through dj-stripe) -------------------------------------------------
+# No secret key for the active mode: billing endpoints answer 503 billing_not_configured
+# and nothing else changes (billing.conf.billing_configured).
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
+STRIPE_TEST_PUBLIC_KEY = env.str("STRIPE_TEST_PUBLIC_KEY", default="")
+STRIPE_LIVE_PUBLIC_KEY = env.str("STRIPE_LIVE_PUBLIC_KEY", default="")
+# Every request to Stripe (ours and dj-stripe's) and every webhook endpoint use this version:
+# from 2025-03-31 on, subscription periods live on the subscription items.
+STRIPE_API_VERSION = env.str("STRIPE_API_VERSION", default="2026-08-26.dahlia")
+# Another Stripe API server (a local fake in tests, stripe-mock). dj-stripe reads the
+# setting only when it exists, so it is defined only when set; production refuses it.
+_stripe_api_host = env.str("STRIPE_API_HOST", default="")
+if _stripe_api_host:
+    STRIPE_API_HOST = _stripe_api_host
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_SUBSCRIBER_MODEL = "teams.Team"
+# Checkout and the customer portal send the browser back to the frontend.
+BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default=f"{FRONTEND_URL}/billing/success")
+BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default=f"{FRONTEND_URL}/billing/cancel")
+BILLING_PORTAL_RETURN_URL = env.str("BILLING_PORTAL_RETURN_URL", default=f"{FRONTEND_URL}/billing")
 
 # --- Logging ----------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -17,6 +17,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
 
+# Billing talks to the real Stripe API only: another API host (a test fake) is refused.
+if env.str("STRIPE_API_HOST", default=""):
+    raise ImproperlyConfigured("STRIPE_API_HOST is for tests and local fakes; it may not be set in production.")
+
 # CORS: no origin unless configured (the base default is the local frontend), and never a
 # loopback origin with credentials allowed: any page on the user's machine could call us.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

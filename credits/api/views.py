@@ -1,8 +1,8 @@
 """Credits API: the request's own wallet, prices, quotes and (staff) system stats.
 
-Ownership is enforced once, in ``OwnWalletMixin``: every view reads the wallet of
-``request.user`` and no route takes a user or wallet id. No endpoint writes a balance:
-the only POSTs create an empty wallet (idempotent) or compute a quote.
+Ownership is enforced once, in ``OwnWalletMixin`` (the teams tenancy mixin): every view reads
+the wallet of the active team (``request.account_id``) and no route takes a team or wallet id.
+No endpoint writes a balance: the only POSTs create an empty wallet (idempotent) or compute a quote.
 """
 
 from __future__ import annotations
@@ -22,17 +22,18 @@ from credits import selectors
 from credits.api import serializers as s
 from credits.models import CreditTransaction, Wallet
 from credits.services import wallet_get_or_create
+from teams.api.mixins import TeamScopedMixin
 
 TAG = ["credits"]
 
 
-class OwnWalletMixin:
-    """Every credits view works on the requesting user's wallet, never another."""
+class OwnWalletMixin(TeamScopedMixin):
+    """Every credits view works on the active team's wallet, never another."""
 
     permission_classes = [permissions.IsAuthenticated]
 
     def get_wallet(self) -> Wallet:
-        wallet, _ = wallet_get_or_create(user=self.request.user)
+        wallet, _ = wallet_get_or_create(account_id=self.request.account_id)
         return wallet
 
 
@@ -67,7 +68,7 @@ class BalanceView(OwnWalletMixin, APIView):
     @extend_schema(tags=TAG, responses=s.BalanceSerializer, summary="The credit balance (cached 5 minutes)")
     def get(self, request: Request) -> Response:
         self.get_wallet()
-        return Response(s.BalanceSerializer(selectors.wallet_balance_cached(user=request.user)).data)
+        return Response(s.BalanceSerializer(selectors.wallet_balance_cached(account_id=request.account_id)).data)
 
 
 class WalletSummaryView(OwnWalletMixin, APIView):
@@ -81,10 +82,10 @@ class WalletCreateView(OwnWalletMixin, APIView):
         tags=TAG,
         request=None,
         responses={200: s.WalletSummarySerializer, 201: s.WalletSummarySerializer},
-        summary="Create the user's wallet (idempotent: 201 when created, 200 when it existed)",
+        summary="Create the team's wallet (idempotent: 201 when created, 200 when it existed)",
     )
     def post(self, request: Request) -> Response:
-        wallet, created = wallet_get_or_create(user=request.user)
+        wallet, created = wallet_get_or_create(account_id=request.account_id)
         data = s.WalletSummarySerializer({**_summary(wallet), "created": created}).data
         return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -116,8 +117,8 @@ class TransactionListView(OwnWalletMixin, generics.ListAPIView):
     serializer_class = s.TransactionSerializer
     filterset_class = TransactionFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+    def get_team_queryset(self, team):
+        if team is None:  # schema generation has no team
             return CreditTransaction.objects.none()
         return selectors.transaction_list(wallet=self.get_wallet())
 
@@ -130,8 +131,8 @@ class TransactionSearchView(OwnWalletMixin, generics.ListAPIView):
     serializer_class = s.TransactionSerializer
     filter_backends: list = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
+    def get_team_queryset(self, team):
+        if team is None:
             return CreditTransaction.objects.none()
         q = (self.request.query_params.get("q") or "").strip()[:100]
         return selectors.transaction_list(wallet=self.get_wallet(), q=q or None)
@@ -193,14 +194,14 @@ class CanPerformView(OwnWalletMixin, APIView):
     def get(self, request: Request, action_type: str) -> Response:
         self.get_wallet()
         quantity = _int_param(request, "quantity", 1, 1, 100_000)
-        quote = selectors.credits_quote(user=request.user, action_type=action_type, quantity=quantity)
+        quote = selectors.credits_quote(account_id=request.account_id, action_type=action_type, quantity=quantity)
         return Response(s.QuoteSerializer(quote.as_dict()).data)
 
 
 class PricingView(OwnWalletMixin, APIView):
     @extend_schema(tags=TAG, responses=s.PricingSerializer, summary="Action prices, plans and top-up packages")
     def get(self, request: Request) -> Response:
-        plan = selectors.plan_for_user(user=request.user)
+        plan = selectors.plan_for_account(account_id=request.account_id)
         data = {
             "actions": selectors.pricing_rule_list(),
             "plans": selectors.plan_list(),
@@ -233,9 +234,9 @@ class PricingCalculateView(OwnWalletMixin, APIView):
         data = s.CalculateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = [(i["action_type"], i["quantity"]) for i in data.validated_data["items"]]
-        quotes = selectors.credits_quote_many(user=request.user, items=items)
+        quotes = selectors.credits_quote_many(account_id=request.account_id, items=items)
         total = sum(q.price for q in quotes)
-        balance = selectors.wallet_get(user=request.user)
+        balance = selectors.wallet_get(account_id=request.account_id)
         balance_value = balance.balance if balance else 0
         out = {
             "items": [q.as_dict() for q in quotes],

@@ -6,7 +6,7 @@ from rest_framework.permissions import BasePermission
 
 from config.errors import PermissionDenied
 from credits.models import Plan
-from credits.selectors import plan_for_user
+from credits.selectors import plan_for_account
 
 
 class PaidPlanRequired(BasePermission):
@@ -15,7 +15,7 @@ class PaidPlanRequired(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.user.is_staff:
             return True
-        plan = plan_for_user(user=request.user)
+        plan = plan_for_account(account_id=request.account_id)
         if plan.code == Plan.Code.FREE:
             raise PermissionDenied(
                 "Exports are part of the paid plans: upgrade to Standard or Premium to export creators.",

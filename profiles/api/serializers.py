@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from analysis.api.serializers import AnalysisJobSerializer
-from profiles.models import Export, Post, RelatedProfile, UserProfileAccess, normalize_username, username_validator
+from profiles.models import Export, Post, RelatedProfile, TeamProfileAccess, normalize_username, username_validator
 from profiles.report import POST_ORDERING
 
 
@@ -277,7 +277,7 @@ class UnlockedProfileSerializer(serializers.ModelSerializer):
     primary_category = serializers.CharField(source="profile.ai_primary_content_type")
 
     class Meta:
-        model = UserProfileAccess
+        model = TeamProfileAccess
         fields = ["username", "full_name", "avatar_url", "followers_count", "primary_category", "granted_at",
                   "expires_at", "granted_via"]  # fmt: skip
 

@@ -4,6 +4,7 @@ import pytest
 
 from analysis import services
 from analysis.models import AnalysisJob
+from tests.factories import team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ DETAIL = (
 
 
 def test_job_error_and_events_hide_server_paths(api_client):
-    job, _ = services.job_start(username="somebody", requested_by=api_client.user)
+    job, _ = services.job_start(username="somebody", requested_by=api_client.user, team=team_of(api_client.user))
     services.job_fail(job_id=job.pk, stage="scrape", category="provider", detail=DETAIL)
     body = api_client.get(f"/api/v1/analysis/jobs/{job.pk}").json()
     assert body["error"]["category"] == "provider"

@@ -154,3 +154,36 @@ def test_pipeline_bench_runs_the_real_pipeline_from_scratch(bench_settings, tmp_
     pipeline_reset(username="humansofny")
     assert not Profile.objects.filter(username="humansofny").exists()
     assert not ImageAsset.objects.exists()
+
+
+def test_server_cpu_seconds_counts_a_busy_process_group():
+    import subprocess
+    import sys
+
+    from bench.report import server_cpu_seconds
+
+    busy = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"],
+        start_new_session=True,
+    )
+    try:
+        busy.wait(timeout=30)
+    finally:
+        busy.kill()
+    # The process has ended: its group counts nothing any more, and a live group counts its own.
+    assert server_cpu_seconds(busy.pid) == 0
+    live = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\n"
+         "time.sleep(30)"],
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        import time
+
+        deadline = time.monotonic() + 20
+        while server_cpu_seconds(live.pid) < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server_cpu_seconds(live.pid) >= 0.4
+    finally:
+        live.kill()
+        live.wait()

@@ -39,6 +39,9 @@ def test_reliability_and_serialisation_settings():
     assert conf.worker_hijack_root_logger is False  # workers log through settings.LOGGING
 
 
+# Importing the task modules runs Django's system checks (Celery's Django fix-up), and
+# dj-stripe's checks read the webhook endpoints from the database.
+@pytest.mark.django_db
 def test_every_task_routes_to_a_declared_queue():
     app.loader.import_default_modules()
     ours = [name for name in app.tasks if not name.startswith("celery.")]

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from credits.gate import requires_credits
 from credits.services import credits_spend
+from teams.api.mixins import TeamScopedMixin
 
 
 def access_name(user, ref: str) -> str:
@@ -21,7 +22,7 @@ def has_access(request, ref: str) -> bool:
     return Group.objects.filter(name=access_name(request.user, ref)).exists()
 
 
-class UnlockView(APIView):
+class UnlockView(TeamScopedMixin, APIView):
     @requires_credits("influencer_unlock", reference=lambda request, ref: f"profile:{ref}", skip_if=has_access)
     def post(self, request, ref):
         Group.objects.get_or_create(name=access_name(request.user, ref))
@@ -32,11 +33,13 @@ class UnlockView(APIView):
             raise RuntimeError("boom")
         if mode == "drain":
             # Something inside the action spends credits, so the gate's charge fails.
-            credits_spend(user=request.user, action_type="email_unlock", reference="x", idempotency_key="drain")
+            credits_spend(
+                account_id=request.account_id, action_type="email_unlock", reference="x", idempotency_key="drain"
+            )
         return Response({"unlocked": ref}, status=201)
 
 
-class ExportView(APIView):
+class ExportView(TeamScopedMixin, APIView):
     @requires_credits(
         "advanced_search",
         reference=lambda request: f"search:{request.data.get('q', '')}",

@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from credits.models import CreditTransaction, PricingRule, Wallet
 from credits.services import wallet_get_or_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def adjust(client, wallet, **data):
 
 def test_wallet_pages_render(admin_client, user, fund):
     fund(user, 40)
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(account_id=account_of(user))
     assert admin_client.get(WALLETS).status_code == 200
     page = admin_client.get(f"{WALLETS}{wallet.pk}/change/")
     assert page.status_code == 200 and b"test funding" in page.content
@@ -39,7 +39,7 @@ def test_wallet_pages_render(admin_client, user, fund):
 
 def test_adjust_credits_asks_for_amount_and_reason_then_calls_the_service(admin_client, user, fund):
     fund(user, 40)
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(account_id=account_of(user))
     form = adjust(admin_client, wallet)
     assert form.status_code == 200 and b"Apply adjustment" in form.content
     missing_reason = adjust(admin_client, wallet, apply="1", amount="-10", reason="  ")
@@ -55,7 +55,7 @@ def test_adjust_credits_asks_for_amount_and_reason_then_calls_the_service(admin_
 
 
 def test_balances_cannot_be_edited_in_the_wallet_form(admin_client, user):
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     admin_client.post(f"{WALLETS}{wallet.pk}/change/", {"balance": "5000", "lifetime_earned": "5000"})
     wallet.refresh_from_db()
     assert wallet.balance == 0 and wallet.lifetime_earned == 0
@@ -78,8 +78,8 @@ def test_ledger_csv_export(admin_client, user, fund):
     assert r.status_code == 200 and r["Content-Type"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.content.decode())))
     assert len(rows) == 1
-    assert (rows[0]["wallet_user"], rows[0]["kind"], rows[0]["amount"], rows[0]["balance_after"]) == (
-        user.email,
+    assert (rows[0]["wallet_account"], rows[0]["kind"], rows[0]["amount"], rows[0]["balance_after"]) == (
+        str(account_of(user)),
         "earn",
         "40",
         "40",

@@ -8,6 +8,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from credits.models import Wallet
 from credits.services import credits_refund, credits_spend, wallet_get_or_create, wallet_set_plan
+from tests.factories import account_of
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,10 @@ GET_ENDPOINTS = [
 
 def unlock(user, i, key=None):
     return credits_spend(
-        user=user, action_type="influencer_unlock", reference=f"profile:{i}", idempotency_key=key or f"u{i}"
+        account_id=account_of(user),
+        action_type="influencer_unlock",
+        reference=f"profile:{i}",
+        idempotency_key=key or f"u{i}",
     )
 
 
@@ -48,11 +52,13 @@ def test_balance(api_client, user, fund):
 
 
 def test_summary_and_wallet_create(api_client, user):
+    # The team's wallet is created with the team (at sign-up): creating it again is a no-op.
+    Wallet.objects.filter(account_id=account_of(user)).delete()
     r = api_client.post(BASE + "wallet/create")
     assert r.status_code == 201 and r.json()["created"] is True
     r = api_client.post(BASE + "wallet/create")
     assert r.status_code == 200 and r.json()["created"] is False
-    assert Wallet.objects.filter(user=user).count() == 1
+    assert Wallet.objects.filter(account_id=account_of(user)).count() == 1
     unlock(user, 1)
     body = api_client.get(BASE + "wallet/summary").json()
     assert body["balance"] == 0 and body["plan"]["code"] == "free"
@@ -65,7 +71,9 @@ def test_transactions_are_paginated_and_filtered(api_client, user, fund):
     fund(user, 1000)
     for i in range(7):
         unlock(user, i)
-    credits_refund(user=user, spend_idempotency_key="u6", reason="scrape failed", idempotency_key="r6")
+    credits_refund(
+        account_id=account_of(user), spend_idempotency_key="u6", reason="scrape failed", idempotency_key="r6"
+    )
     body = api_client.get(BASE + "transactions?page_size=3").json()
     assert body["count"] == 9 and len(body["results"]) == 3
     assert set(body["results"][0]) >= {"id", "kind", "amount", "balance_before", "balance_after", "buckets"}
@@ -86,7 +94,9 @@ def test_usage_and_spending_analytics(api_client, user, fund):
     fund(user, 1000)
     for i in range(7):
         unlock(user, i)
-    credits_spend(user=user, action_type="bulk_export", quantity=2, reference="export:1", idempotency_key="x")
+    credits_spend(
+        account_id=account_of(user), action_type="bulk_export", quantity=2, reference="export:1", idempotency_key="x"
+    )
     usage = api_client.get(BASE + "usage/monthly").json()
     unlocks = next(a for a in usage["current_cycle"] if a["action_type"] == "influencer_unlock")
     assert unlocks["plan_used"] == 5
@@ -143,7 +153,7 @@ def test_pricing_and_calculate(api_client, user):
 
 
 def test_premium_sees_its_discount(api_client, user):
-    wallet_set_plan(user=user, plan_code="premium")
+    wallet_set_plan(account_id=account_of(user), plan_code="premium")
     body = api_client.get(BASE + "pricing").json()
     assert body["your_plan"] == "premium"
     assert {p["code"]: p["your_price_cents"] for p in body["packages"]}["enterprise"] == 40000
@@ -180,7 +190,7 @@ def _values(data):
 def test_users_only_ever_see_their_own_wallet(api_client, other_client, user, other_user, fund):
     fund(other_user, 999)
     unlock(other_user, "secret")
-    other_wallet, _ = wallet_get_or_create(user=other_user)
+    other_wallet, _ = wallet_get_or_create(account_id=account_of(other_user))
     for endpoint in GET_ENDPOINTS:
         for params in ({}, {"user": str(other_user.pk)}, {"user_id": str(other_user.pk)}, {"wallet": other_wallet.pk}):
             r = api_client.get(BASE + endpoint, params)
@@ -195,7 +205,7 @@ def test_users_only_ever_see_their_own_wallet(api_client, other_client, user, ot
 @pytest.mark.parametrize("endpoint", [*GET_ENDPOINTS, "wallet/create", "pricing/calculate"])
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_no_endpoint_writes_a_balance(api_client, user, endpoint, method):
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     payload = {"balance": 1_000_000, "lifetime_earned": 5, "lifetime_spent": 0, "plan": "premium", "items": []}
     r = getattr(api_client, method)(BASE + endpoint.split("?")[0], payload)
     assert r.status_code in (200, 201, 400, 405)

@@ -15,7 +15,7 @@ from django.db import close_old_connections, connection, connections
 from credits.errors import InsufficientCredits
 from credits.models import CreditTransaction, QuotaUsage, SpendRequest, Wallet
 from credits.services import credits_grant, credits_spend
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 THREADS = 32
 CALLS = 50
@@ -43,7 +43,7 @@ def _hammer(user, plan: list[list[tuple[str, str]]]) -> list[tuple[str, str, obj
             for key, ref in calls:
                 try:
                     outcome = credits_spend(
-                        user=user, action_type="influencer_unlock", reference=ref, idempotency_key=key
+                        account_id=account_of(user), action_type="influencer_unlock", reference=ref, idempotency_key=key
                     )
                     result = ("ok", key, outcome)
                 except InsufficientCredits as exc:
@@ -71,7 +71,7 @@ def _assert_ledger(wallet: Wallet) -> list[CreditTransaction]:
 
 def _free_user_with_1000_credits():
     user = UserFactory()
-    credits_grant(user=user, amount=1000, reason="test top-up", idempotency_key="grant")
+    credits_grant(account_id=account_of(user), amount=1000, reason="test top-up", idempotency_key="grant")
     return user
 
 
@@ -87,7 +87,7 @@ def test_32_threads_x_50_unlocks_charge_exactly_45():
     assert sorted(o.charged for _, _, o in ok) == [0] * 5 + [25] * 40
     assert all(d["missing"] > 0 and d["price"] == 25 for _, _, d in refused)
 
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(account_id=account_of(user))
     assert wallet.balance == 0
     spends = [r for r in _assert_ledger(wallet) if r.kind == "spend"]
     assert len(spends) == 45
@@ -118,7 +118,7 @@ def test_repeated_idempotency_keys_get_exactly_one_outcome_each():
     charged_keys = [k for k, o in by_key.items() if next(iter(o))[0] == "ok"]
     assert len(charged_keys) == 45
 
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(account_id=account_of(user))
     spends = [r for r in _assert_ledger(wallet) if r.kind == "spend"]
     assert len(spends) == 45 and wallet.balance == 0
     assert sorted(r.idempotency_key for r in spends) == sorted(charged_keys)

@@ -10,18 +10,20 @@ from rest_framework.test import APIClient
 from credits.models import CreditTransaction, SpendRequest, Wallet
 from credits.services import credits_grant, credits_spend
 from tests.credits.gate_urls import access_name
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 pytestmark = pytest.mark.urls("tests.credits.gate_urls")
 
 
 def use_quota(user, n=5):
     for i in range(n):
-        credits_spend(user=user, action_type="influencer_unlock", reference=f"q{i}", idempotency_key=f"q{i}")
+        credits_spend(
+            account_id=account_of(user), action_type="influencer_unlock", reference=f"q{i}", idempotency_key=f"q{i}"
+        )
 
 
 def balance(user) -> int:
-    return Wallet.objects.get(user=user).balance
+    return Wallet.objects.get(account_id=account_of(user)).balance
 
 
 @pytest.mark.django_db
@@ -36,7 +38,7 @@ def test_unlock_uses_the_quota_then_credits_and_reports_the_outcome(api_client, 
     }
     r = api_client.post("/unlock/bob")
     assert r.status_code == 201 and r.json()["credits"]["charged"] == 25 and r.json()["credits"]["balance"] == 5
-    tx = CreditTransaction.objects.filter(wallet__user=user, reference="profile:bob").get()
+    tx = CreditTransaction.objects.filter(wallet__account_id=account_of(user), reference="profile:bob").get()
     assert (tx.amount, tx.buckets) == (-25, ["credits"])
     assert Group.objects.filter(name=access_name(user, "bob")).exists()
 
@@ -49,7 +51,7 @@ def test_unlocking_an_accessible_creator_costs_nothing(api_client, user, fund):
     r = api_client.post("/unlock/alice")
     assert r.status_code == 201
     assert r.json()["credits"] == {"charged": 0, "buckets": [], "balance": 0, "replayed": False, "skipped": True}
-    assert CreditTransaction.objects.filter(wallet__user=user, reference="profile:alice").count() == 1
+    assert CreditTransaction.objects.filter(wallet__account_id=account_of(user), reference="profile:alice").count() == 1
 
 
 @pytest.mark.django_db
@@ -82,7 +84,7 @@ def test_a_failed_action_is_not_charged_and_its_writes_roll_back(user, fund, mod
     r = client.post(f"/unlock/alice?mode={mode}")
     assert r.status_code == (503 if mode == "fail" else 500)
     assert balance(user) == 100
-    assert not CreditTransaction.objects.filter(wallet__user=user, reference="profile:alice").exists()
+    assert not CreditTransaction.objects.filter(wallet__account_id=account_of(user), reference="profile:alice").exists()
     assert not Group.objects.filter(name=access_name(user, "alice")).exists()
 
 
@@ -94,7 +96,7 @@ def test_a_failed_charge_rolls_the_action_back(api_client, user, fund):
     assert r.status_code == 402 and r.json()["error"]["details"]["missing"] == 1
     assert balance(user) == 25
     assert not Group.objects.filter(name=access_name(user, "alice")).exists()
-    assert not SpendRequest.objects.filter(wallet__user=user, idempotency_key="drain").exists()
+    assert not SpendRequest.objects.filter(wallet__account_id=account_of(user), idempotency_key="drain").exists()
 
 
 @pytest.mark.django_db
@@ -127,7 +129,7 @@ def test_anonymous_calls_are_refused(anon_client):
 def test_two_concurrent_unlocks_of_one_creator_charge_once(path):
     user = UserFactory()
     use_quota(user)
-    credits_grant(user=user, amount=100, reason="test", idempotency_key="g")
+    credits_grant(account_id=account_of(user), amount=100, reason="test", idempotency_key="g")
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 
@@ -148,7 +150,7 @@ def test_two_concurrent_unlocks_of_one_creator_charge_once(path):
         t.join()
     assert sorted(statuses) in ([200, 200], [201, 201])
     reference = "profile:alice" if "unlock" in path else "search:same"
-    spends = CreditTransaction.objects.filter(wallet__user=user, kind="spend", reference=reference)
+    spends = CreditTransaction.objects.filter(wallet__account_id=account_of(user), kind="spend", reference=reference)
     assert spends.count() == 1
     # The unlock is paid with credits (quota used up); the search with a free monthly use.
     assert balance(user) == (75 if "unlock" in path else 100)

@@ -1,5 +1,6 @@
 """The seed data and the invariants the database itself keeps."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from credits.cycles import cycle_bounds
 from credits.models import CreditTransaction, Plan, PricingRule, TopUpPackage, Wallet
 from credits.seed import seed_if_empty
 from credits.services import credits_spend, wallet_get_or_create
+from tests.factories import account_of
 
 pytestmark = pytest.mark.django_db
 
@@ -48,15 +50,21 @@ def test_packages_and_prices_are_seeded():
     }
 
 
-def test_new_wallet_is_free_with_a_one_month_cycle(user):
-    wallet, created = wallet_get_or_create(user=user)
+def test_new_wallet_is_free_with_a_one_month_cycle(db):
+    account_id = uuid.uuid4()
+    wallet, created = wallet_get_or_create(account_id=account_id)
     assert created and wallet.plan.code == "free" and wallet.balance == 0
     assert wallet.cycle_start.month % 12 + 1 == wallet.cycle_end.month
-    assert wallet_get_or_create(user=user) == (wallet, False)
+    assert wallet_get_or_create(account_id=account_id) == (wallet, False)
+
+
+def test_a_new_team_has_its_wallet(user):
+    wallet, created = wallet_get_or_create(account_id=account_of(user))
+    assert not created and wallet.plan.code == "free" and wallet.balance == 0
 
 
 def test_database_refuses_a_negative_balance(user):
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     with pytest.raises(IntegrityError), transaction.atomic():
         Wallet.objects.filter(pk=wallet.pk).update(balance=-1)
 
@@ -77,7 +85,7 @@ def test_ledger_rows_cannot_be_changed_or_deleted(user, fund):
 
 def test_database_refuses_a_broken_balance_chain(user, fund):
     fund(user, 100)
-    wallet = Wallet.objects.get(user=user)
+    wallet = Wallet.objects.get(account_id=account_of(user))
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditTransaction.objects.create(
             wallet=wallet, kind="earn", amount=10, balance_before=100, balance_after=120, idempotency_key="x"
@@ -86,8 +94,8 @@ def test_database_refuses_a_broken_balance_chain(user, fund):
 
 def test_database_refuses_a_reused_key(user, fund):
     fund(user, 100, key="k1")
-    credits_spend(user=user, action_type="email_unlock", reference="e:1", idempotency_key="s1")
-    wallet = Wallet.objects.get(user=user)
+    credits_spend(account_id=account_of(user), action_type="email_unlock", reference="e:1", idempotency_key="s1")
+    wallet = Wallet.objects.get(account_id=account_of(user))
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditTransaction.objects.create(
             wallet=wallet, kind="earn", amount=1, balance_before=99, balance_after=100, idempotency_key="k1"

@@ -23,7 +23,7 @@ from credits.services import (
     wallet_adjust,
     wallet_get_or_create,
 )
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 # action: (credits per unit, free uses per month, Free-plan quota)
 ACTIONS = {
@@ -39,7 +39,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def setup(self):
         self.user = UserFactory()
         self.staff = UserFactory(is_staff=True)
-        self.wallet, _ = wallet_get_or_create(user=self.user)
+        self.wallet, _ = wallet_get_or_create(account_id=account_of(self.user))
         self.balance = 0
         self.cycle = 0
         self.used: dict[str, list[int]] = {a: [0, 0] for a in ACTIONS}  # free, plan (this cycle)
@@ -63,7 +63,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self._key("spend")
         try:
             outcome = credits_spend(
-                user=self.user,
+                account_id=account_of(self.user),
                 action_type=action,
                 quantity=qty,
                 reference=f"ref:{key}",
@@ -91,8 +91,8 @@ class LedgerMachine(RuleBasedStateMachine):
         s = data.draw(st.sampled_from(self.spends))
         try:
             outcome = credits_spend(
-                user=self.user, action_type=s["action"], quantity=s["qty"], reference=f"ref:{s['key']}",
-                idempotency_key=s["key"], now=self.now,
+                account_id=account_of(self.user), action_type=s["action"], quantity=s["qty"],
+                reference=f"ref:{s['key']}", idempotency_key=s["key"], now=self.now,
             )  # fmt: skip
         except InsufficientCredits:
             assert s["refused"]
@@ -106,7 +106,10 @@ class LedgerMachine(RuleBasedStateMachine):
         s = data.draw(st.sampled_from([s for s in self.spends if not s["refused"]]))
         try:
             tx = credits_refund(
-                user=self.user, spend_idempotency_key=s["key"], reason="test", idempotency_key=self._key("r")
+                account_id=account_of(self.user),
+                spend_idempotency_key=s["key"],
+                reason="test",
+                idempotency_key=self._key("r"),
             )
         except AlreadyRefunded:
             assert s["refunded"]
@@ -121,7 +124,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=st.integers(1, 300))
     def grant(self, amount):
-        credits_grant(user=self.user, amount=amount, reason="test", idempotency_key=self._key("g"))
+        credits_grant(account_id=account_of(self.user), amount=amount, reason="test", idempotency_key=self._key("g"))
         self.balance += amount
 
     @rule(amount=st.integers(-300, 300).filter(bool))

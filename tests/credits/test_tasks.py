@@ -10,7 +10,7 @@ from credits.models import QuotaUsage, Wallet
 from credits.selectors import credits_quote
 from credits.services import credits_spend, wallet_get_or_create
 from credits.tasks import wallets_renew_due_cycles
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,13 @@ def test_the_renewal_task_is_scheduled_hourly():
 
 def test_renew_task_restarts_due_cycles_once():
     due_user, current_user = UserFactory(), UserFactory()
-    due, _ = wallet_get_or_create(user=due_user)
-    current, _ = wallet_get_or_create(user=current_user)
+    due, _ = wallet_get_or_create(account_id=account_of(due_user))
+    current, _ = wallet_get_or_create(account_id=account_of(current_user))
     for i in range(5):
-        credits_spend(user=due_user, action_type="influencer_unlock", reference=f"p{i}", idempotency_key=f"k{i}")
-    assert not credits_quote(user=due_user, action_type="influencer_unlock").allowed
+        credits_spend(
+            account_id=account_of(due_user), action_type="influencer_unlock", reference=f"p{i}", idempotency_key=f"k{i}"
+        )
+    assert not credits_quote(account_id=account_of(due_user), action_type="influencer_unlock").allowed
     # Move the due wallet's cycle one month back, as if it was opened a month ago.
     month_ago = timezone.now() - timedelta(days=31)
     old_start = due.cycle_start
@@ -39,7 +41,7 @@ def test_renew_task_restarts_due_cycles_once():
     assert wallets_renew_due_cycles() == 0
     due.refresh_from_db()
     assert due.cycle_start <= timezone.now() < due.cycle_end
-    quote = credits_quote(user=due_user, action_type="influencer_unlock")
+    quote = credits_quote(account_id=account_of(due_user), action_type="influencer_unlock")
     assert quote.allowed and quote.buckets == ["plan_quota"]
     current_before = (current.cycle_start, current.cycle_end)
     current.refresh_from_db()

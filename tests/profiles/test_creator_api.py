@@ -13,8 +13,8 @@ from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from profiles.access import access_grant
 from profiles.api import serializers as s
-from profiles.models import Export, Profile, UserProfileAccess
-from tests.factories import UserFactory
+from profiles.models import Export, Profile, TeamProfileAccess
+from tests.factories import UserFactory, account_of, team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def creator(pipeline_settings, django_capture_on_commit_callbacks) -> Profile:
 
 @pytest.fixture
 def unlocked(creator, user) -> Profile:
-    access_grant(user=user, profile=creator)
+    access_grant(team=team_of(user), profile=creator)
     return creator
 
 
@@ -81,7 +81,7 @@ def test_full_report_after_unlock(api_client, creator):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["credits"]["charged"] == 0 and body["credits"]["buckets"] == ["plan_quota"]
-    row = UserProfileAccess.objects.get(user=api_client.user, profile=creator)
+    row = TeamProfileAccess.objects.get(team=team_of(api_client.user), profile=creator)
     # The unlock's own answer shows the access it granted (it said null before).
     assert body["access"] is not None and body["access"]["via"] == row.granted_via
     assert body["access"]["expires_at"].startswith(row.expires_at.date().isoformat())
@@ -179,7 +179,9 @@ def test_unlock_of_a_missing_creator_starts_a_job_and_streams_it(
 
 
 def test_jobs_are_private(api_client, other_client, staff_client, pipeline_settings):
-    job, _ = analysis_services.job_start(username="humansofny", requested_by=api_client.user)
+    job, _ = analysis_services.job_start(
+        username="humansofny", requested_by=api_client.user, team=team_of(api_client.user)
+    )
     assert api_client.get(f"/api/v1/analysis/jobs/{job.pk}").status_code == 200
     _error(other_client.get(f"/api/v1/analysis/jobs/{job.pk}"), 404, "job_not_found")
     _error(other_client.get(f"/api/v1/analysis/jobs/{job.pk}/events"), 404, "job_not_found")
@@ -244,7 +246,7 @@ def test_expired_access_is_locked_again(api_client, unlocked):
 
     from django.utils import timezone
 
-    UserProfileAccess.objects.filter(user=api_client.user).update(
+    TeamProfileAccess.objects.filter(team=team_of(api_client.user)).update(
         granted_at=timezone.now() - timedelta(days=31), expires_at=timezone.now() - timedelta(days=1)
     )
     from django.core.cache import cache
@@ -261,7 +263,7 @@ def paid(user, other_user):
     from credits.services import wallet_set_plan
 
     for someone in (user, other_user):
-        wallet_set_plan(user=someone, plan_code="standard")
+        wallet_set_plan(account_id=account_of(someone), plan_code="standard")
 
 
 def test_exports_are_for_paid_plans(api_client, unlocked):
@@ -338,7 +340,7 @@ def test_unlock_without_credits_is_402(creator):
     from credits.services import wallet_get_or_create
 
     user = UserFactory()
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     from credits.models import QuotaUsage
 
     QuotaUsage.objects.create(
@@ -350,4 +352,4 @@ def test_unlock_without_credits_is_402(creator):
     client.force_authenticate(user)
     error = _error(client.post(UNLOCK.format("humansofny")), 402, "insufficient_credits")
     assert error["details"]["price"] == 25 and error["details"]["missing"] == 25
-    assert not UserProfileAccess.objects.filter(user=user).exists()
+    assert not TeamProfileAccess.objects.filter(team=team_of(user)).exists()

@@ -28,11 +28,12 @@ from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from config.cache import breaker
 from profiles import report as reports
-from profiles.access import access_grant, access_key, access_revoke
-from profiles.api import views
+from profiles.access import access_grant, access_revoke
+from profiles.api import fast_path
 from profiles.models import Profile
+from profiles.selectors import access_key
 from tests.config.subprocess_settings import load_settings
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of, team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def analysed(pipeline_settings, django_capture_on_commit_callbacks) -> Profile:
 @pytest.fixture
 def unlocked(analysed, user, django_capture_on_commit_callbacks) -> Profile:
     with django_capture_on_commit_callbacks(execute=True):
-        access_grant(user=user, profile=analysed)
+        access_grant(team=team_of(user), profile=analysed)
     return analysed
 
 
@@ -104,7 +105,7 @@ def test_fast_path_sends_the_drf_views_bytes_and_headers(unlocked, user, slow_ca
     assert list(body["report"]) == list(reports.SECTIONS) and len(body["report"]["posts"]) == 12
 
     # The DRF view again, now from the same cache: the same bytes and headers.
-    monkeypatch.setattr(views, "_cached_report_response", lambda request, username: None)
+    monkeypatch.setattr(fast_path, "cached_report_response", lambda request, username, **kwargs: None)
     slow = client.get(SEARCH.format("humansofny"))
     assert slow.content == fast.content
     for header in ("Content-Type", "Allow", "Vary"):
@@ -196,8 +197,8 @@ def test_revoked_access_is_locked_at_once(unlocked, user, django_capture_on_comm
     _warm(client)
     assert _fast_get(client).json()["locked"] is False
     with django_capture_on_commit_callbacks(execute=True):
-        access_revoke(user=user, profile=unlocked)
-    assert cache.get(access_key(user.pk, unlocked.pk)) is None
+        access_revoke(team_id=account_of(user), profile=unlocked)
+    assert cache.get(access_key(account_of(user), unlocked.pk)) is None
     body = client.get(SEARCH.format("humansofny")).json()
     assert body["locked"] is True and "report" not in body
 
@@ -209,7 +210,7 @@ def test_expired_cached_access_is_locked(unlocked, user):
 
     client = _bearer(user)
     client.get(SEARCH.format("humansofny"))
-    key = access_key(user.pk, unlocked.pk)
+    key = access_key(account_of(user), unlocked.pk)
     payload = cache.get(key)
     payload["expires_at"] = timezone.now() - timedelta(seconds=1)
     cache.set(key, payload)  # the cache still holds it, but it has ended
@@ -287,9 +288,9 @@ def test_redis_down_falls_back_to_the_database(unlocked, user, redis_down):
 def test_a_wrong_profile_id_hint_costs_a_read_not_a_wrong_answer(unlocked, user, slow_calls):
     client = _bearer(user)
     first = _warm(client)
-    views._profile_ids["humansofny"] = "00000000-0000-0000-0000-000000000000"
+    fast_path._profile_ids["humansofny"] = "00000000-0000-0000-0000-000000000000"
     assert _fast_get(client).content == first.content
-    assert views._profile_ids["humansofny"] == str(unlocked.pk)
+    assert fast_path._profile_ids["humansofny"] == str(unlocked.pk)
     assert len(slow_calls) == 1
 
 

@@ -7,7 +7,8 @@ import pytest
 from analysis.models import AnalysisJob
 from credits.models import CreditTransaction, QuotaUsage
 from credits.services import credits_grant, wallet_get_or_create
-from profiles.models import UserProfileAccess
+from profiles.models import TeamProfileAccess
+from tests.factories import account_of, team_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,11 +16,11 @@ UNLOCK = "/api/v1/search/creator/{}/unlock"
 
 
 def _use_up_plan_quota(user) -> None:
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     QuotaUsage.objects.update_or_create(
         wallet=wallet, cycle_start=wallet.cycle_start, action_type="influencer_unlock", defaults={"plan_used": 5}
     )
-    credits_grant(user=user, amount=100, reason="test top-up", idempotency_key="topup-1")
+    credits_grant(account_id=account_of(user), amount=100, reason="test top-up", idempotency_key="topup-1")
 
 
 def _unlock_and_run(client, username, capture):
@@ -40,12 +41,12 @@ def test_unlock_of_a_missing_account_is_refunded(
     assert spend.amount == -25
     refund = CreditTransaction.objects.get(kind="refund", refund_of=spend)
     assert refund.amount == 25 and refund.balance_after == 100 and "not_found" in refund.reason
-    assert not UserProfileAccess.objects.filter(user=user).exists()
+    assert not TeamProfileAccess.objects.filter(team=team_of(user)).exists()
     assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
 
 
 def test_plan_quota_use_comes_back_too(api_client, user, pipeline_settings, django_capture_on_commit_callbacks):
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     job = _unlock_and_run(api_client, "no_such_creator_y", django_capture_on_commit_callbacks)
     assert job.error_category == "not_found"
     refund = CreditTransaction.objects.get(kind="refund")
@@ -59,7 +60,7 @@ def test_successful_unlock_is_not_refunded(api_client, user, pipeline_settings, 
     job = _unlock_and_run(api_client, "humansofny", django_capture_on_commit_callbacks)
     assert job.status == "completed"
     assert not CreditTransaction.objects.filter(kind="refund").exists()
-    assert UserProfileAccess.objects.filter(user=user).exists()
+    assert TeamProfileAccess.objects.filter(team=team_of(user)).exists()
 
 
 def test_transient_failures_keep_the_charge_and_access(
@@ -74,7 +75,7 @@ def test_transient_failures_keep_the_charge_and_access(
     with django_capture_on_commit_callbacks(execute=True):
         analysis_services.job_fail(job_id=job_id, stage="scrape", category="provider_error", detail="503")
     assert not CreditTransaction.objects.filter(kind="refund").exists()
-    assert UserProfileAccess.objects.filter(user=user).exists()
+    assert TeamProfileAccess.objects.filter(team=team_of(user)).exists()
 
 
 def test_unlocking_again_after_a_refund_is_a_new_purchase_once_forgotten(
