@@ -20,6 +20,7 @@ from moto.server import ThreadedMotoServer
 from profiles.models import Export
 from tests.cdn.conftest import free_port
 from tests.config.subprocess_settings import BASE_DIR, load_settings
+from tests.factories import account_of
 
 BUCKET, REGION = "creator-exports-test", "eu-west-1"
 
@@ -85,7 +86,9 @@ def s3_exports(settings):
 @pytest.mark.django_db
 def test_download_redirects_to_a_short_lived_signed_url(s3_exports, api_client, other_client, user):
     _endpoint, client = s3_exports
-    export = Export.objects.create(user=user, usernames=["humansofny"], format="csv", status=Export.Status.READY)
+    export = Export.objects.create(
+        team_id=account_of(user), user=user, usernames=["humansofny"], format="csv", status=Export.Status.READY
+    )
     export.file.save(f"{export.pk}.csv", ContentFile(b"username\nhumansofny\n"), save=True)
     assert isinstance(export.file.storage, type(storages["exports"]))
     assert client.get_object(Bucket=BUCKET, Key=export.file.name)["Body"].read() == b"username\nhumansofny\n"
@@ -105,7 +108,9 @@ def test_download_redirects_to_a_short_lived_signed_url(s3_exports, api_client, 
 
 @pytest.mark.django_db
 def test_local_exports_are_not_under_media_url(api_client, user, settings):
-    export = Export.objects.create(user=user, usernames=["x"], format="csv", status=Export.Status.READY)
+    export = Export.objects.create(
+        team_id=account_of(user), user=user, usernames=["x"], format="csv", status=Export.Status.READY
+    )
     export.file.save(f"{export.pk}.csv", ContentFile(b"username\nx\n"), save=True)
     assert not export.file.path.startswith(str(settings.MEDIA_ROOT))
     response = api_client.get(f"/api/v1/exports/{export.pk}/download")

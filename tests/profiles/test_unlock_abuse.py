@@ -21,8 +21,8 @@ from analysis.models import AnalysisJob
 from credits.models import CreditTransaction, QuotaUsage
 from credits.services import credits_grant, wallet_get_or_create
 from profiles import refunds as unlocks
-from profiles.models import UserProfileAccess
-from tests.factories import UserFactory
+from profiles.models import TeamProfileAccess
+from tests.factories import UserFactory, account_of
 
 UNLOCK = "/api/v1/search/creator/{}/unlock"
 BALANCE = "/api/v1/credits/balance"
@@ -34,7 +34,7 @@ pg_only = pytest.mark.skipif(
 
 def _paying(user, credits: int = 100, key: str = "topup") -> None:
     """No plan quota left: unlocks are paid in credits (25 each)."""
-    wallet, _ = wallet_get_or_create(user=user)
+    wallet, _ = wallet_get_or_create(account_id=account_of(user))
     QuotaUsage.objects.update_or_create(
         wallet=wallet,
         cycle_start=wallet.cycle_start,
@@ -42,7 +42,7 @@ def _paying(user, credits: int = 100, key: str = "topup") -> None:
         defaults={"plan_used": 5, "free_used": 5},
     )
     if credits:
-        credits_grant(user=user, amount=credits, reason="test top-up", idempotency_key=key)
+        credits_grant(account_id=account_of(user), amount=credits, reason="test top-up", idempotency_key=key)
 
 
 def _client(user) -> APIClient:
@@ -71,14 +71,14 @@ def test_a_missing_account_is_remembered_no_second_charge_or_scrape(
     assert AnalysisJob.objects.count() == 1  # no new scrape
     assert CreditTransaction.objects.filter(kind="spend").count() == 1
     assert api_client.get(BALANCE).json()["balance"] == 100
-    assert not UserProfileAccess.objects.exists()
+    assert not TeamProfileAccess.objects.exists()
 
 
 @pytest.mark.django_db
 def test_the_refusal_comes_before_the_credit_check(user, other_user, pipeline_settings):
     """A broke user gets the clear answer (404), not 402: there is nothing to buy."""
     analysis_services.job_fail(
-        job_id=AnalysisJob.objects.create(username="gone_private", requested_by=user).pk,
+        job_id=AnalysisJob.objects.create(username="gone_private", requested_by=user, team_id=account_of(user)).pk,
         stage="scrape",
         category="private",
         detail="private account",
@@ -171,7 +171,7 @@ def test_concurrent_unlocks_make_one_job_and_every_charge_comes_back(pipeline_se
     assert CreditTransaction.objects.filter(kind="refund", refund_of__in=spends).count() == spends.count()
     for user in users:
         assert _client(user).get(BALANCE).json()["balance"] == 100
-    assert not UserProfileAccess.objects.exists()
+    assert not TeamProfileAccess.objects.exists()
 
 
 @pg_only
@@ -182,7 +182,7 @@ def test_a_job_failing_while_an_unlock_joins_it_refunds_that_unlock(pipeline_set
     owner, joiner = UserFactory(), UserFactory()
     _paying(owner, key="topup-o")
     _paying(joiner, key="topup-j")
-    job = AnalysisJob.objects.create(username="no_such_creator_r", requested_by=owner)
+    job = AnalysisJob.objects.create(username="no_such_creator_r", requested_by=owner, team_id=account_of(owner))
     joined = threading.Event()
     real_join = unlocks.unlock_job_join
 
@@ -207,4 +207,4 @@ def test_a_job_failing_while_an_unlock_joins_it_refunds_that_unlock(pipeline_set
     spend = CreditTransaction.objects.get(kind="spend", reference="profile:no_such_creator_r")
     assert CreditTransaction.objects.filter(kind="refund", refund_of=spend).exists()
     assert _client(joiner).get(BALANCE).json()["balance"] == 100
-    assert not UserProfileAccess.objects.filter(user=joiner).exists()
+    assert not TeamProfileAccess.objects.filter(team_id=account_of(joiner)).exists()

@@ -118,12 +118,12 @@ def test_the_admin_in_chromium(live_server, images, browser_page, settings):
     from credits.models import CreditTransaction
     from credits.services import wallet_get_or_create
     from profiles.models import Profile
-    from tests.factories import PostFactory, ProfileFactory, StaffUserFactory, UserFactory
+    from tests.factories import PostFactory, ProfileFactory, StaffUserFactory, UserFactory, account_of
 
     settings.PIPELINE_EAGER_THREAD = False
     staff = StaffUserFactory(email="boss@example.com")
     customer = UserFactory(email="customer@example.com")
-    wallet_get_or_create(user=customer)
+    wallet_get_or_create(account_id=account_of(customer))
     creator = ProfileFactory(username="browser_creator", last_scraped_at=timezone.now())
     for index in range(3):
         PostFactory(profile=creator, cdn_thumbnail_url=f"{images.origin}/thumb-{index}.png")
@@ -167,7 +167,7 @@ def test_the_admin_in_chromium(live_server, images, browser_page, settings):
     assert AnalysisJob.objects.filter(username="browser_creator", trigger="repair").exists()
 
     # adjust credits with a reason, then find it in the ledger
-    page.goto(f"{base}/admin/credits/wallet/?q=customer%40example.com")
+    page.goto(f"{base}/admin/credits/wallet/?q={account_of(customer)}")
     page.check("#result_list input[name=_selected_action]")
     page.select_option("select[name=action]", "adjust_credits")
     page.click("button[name=index]")

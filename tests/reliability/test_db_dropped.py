@@ -18,7 +18,7 @@ from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from analysis.models import AnalysisJob
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 from tests.reliability import procs
 
 pytestmark = [
@@ -46,7 +46,7 @@ def _ids(text: str) -> list[int]:
 
 def test_a_stream_whose_connection_is_killed_ends_cleanly_and_loses_nothing(tmp_path):
     owner = UserFactory()
-    job = AnalysisJob.objects.create(username="db_drop", requested_by=owner)
+    job = AnalysisJob.objects.create(username="db_drop", requested_by=owner, team_id=account_of(owner))
     first = [job.events.create(status="queued", progress=i, message=f"e{i}", data={}).id for i in range(3)]
     headers = {"Authorization": f"Bearer {AccessToken.for_user(owner)}"}
     env = procs.app_env(JOB_EVENTS_POLL_SECONDS="0.2", JOB_EVENTS_MAX_SECONDS="20", JOB_EVENTS_KEEPALIVE_SECONDS="1")

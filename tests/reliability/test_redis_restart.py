@@ -19,7 +19,7 @@ from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from analysis.models import AnalysisJob
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 from tests.reliability import procs
 
 pytestmark = [
@@ -32,7 +32,7 @@ pytestmark = [
 
 def test_redis_stopped_and_started_under_load_gives_no_5xx(tmp_path):
     user = UserFactory()
-    job = AnalysisJob.objects.create(username="redis_restart", requested_by=user)
+    job = AnalysisJob.objects.create(username="redis_restart", requested_by=user, team_id=account_of(user))
     bearer = {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
     port = procs.spare_port()
     statuses: Counter = Counter()

@@ -50,26 +50,28 @@ def world(django_db_setup, django_db_blocker):
     from credits.services import credits_grant, wallet_set_plan
     from profiles.access import access_grant
     from profiles.models import Export
-    from tests.factories import PostFactory, ProfileFactory, UserFactory
+    from tests.factories import PostFactory, ProfileFactory, UserFactory, account_of, team_of
 
     with django_db_blocker.unblock():
         _world_delete()  # what an interrupted earlier run may have left
         user = UserFactory(email=WORLD_EMAIL)
-        wallet_set_plan(user=user, plan_code="standard")
-        credits_grant(user=user, amount=1000, reason="fuzz", idempotency_key="fuzz-topup")
+        account = account_of(user)
+        wallet_set_plan(account_id=account, plan_code="standard")
+        credits_grant(account_id=account, amount=1000, reason="fuzz", idempotency_key="fuzz-topup")
         profile = ProfileFactory(username=WORLD_CREATOR, last_scraped_at=timezone.now())
         PostFactory.create_batch(3, profile=profile)
-        access_grant(user=user, profile=profile)
+        access_grant(team=team_of(user), profile=profile, granted_by=user)
         job = AnalysisJob.objects.create(
             username=profile.username,
             profile=profile,
             requested_by=user,
+            team_id=account,
             status=AnalysisJob.Status.COMPLETED,
             progress=100,
             finished_at=timezone.now(),
         )
         export = Export.objects.create(
-            user=user, usernames=[profile.username], format="csv", status=Export.Status.READY, rows=1
+            team_id=account, user=user, usernames=[profile.username], format="csv", status=Export.Status.READY, rows=1
         )
         export.file.save(f"{export.pk}.csv", ContentFile(b"username\nfuzz_creator\n"), save=True)
         ids = {
@@ -95,10 +97,18 @@ def _world_delete() -> None:
 
     AnalysisJob.objects.filter(username=WORLD_CREATOR).delete()
     Profile.objects.filter(username=WORLD_CREATOR).delete()
-    SpendRequest.objects.filter(wallet__user__email=WORLD_EMAIL).delete()
-    ledger = CreditTransaction.objects.filter(wallet__user__email=WORLD_EMAIL)
+    from credits.models import Wallet
+    from teams.models import Team
+
+    users = User.objects.filter(email=WORLD_EMAIL)
+    teams = Team.objects.filter(memberships__user__in=users)
+    wallets = Wallet.objects.filter(account_id__in=teams.values("pk"))
+    SpendRequest.objects.filter(wallet__in=wallets).delete()
+    ledger = CreditTransaction.objects.filter(wallet__in=wallets)
     ledger._raw_delete(ledger.db)
-    User.objects.filter(email=WORLD_EMAIL).delete()
+    wallets.delete()
+    teams.delete()
+    users.delete()
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from analysis.api import streams
 from analysis.models import AnalysisJob
-from tests.factories import UserFactory
+from tests.factories import UserFactory, account_of
 from tests.reliability import procs
 
 EVENTS = "/api/v1/analysis/jobs/{}/events"
@@ -39,7 +39,7 @@ def stream_limits(settings):
 # test's database connection (fatal inside the atomic block of an ordinary test).
 @pytest.mark.django_db(transaction=True)
 def test_a_users_third_stream_is_refused_and_closing_gives_the_slot_back(api_client, user, stream_limits):
-    job = AnalysisJob.objects.create(username="slow_one", requested_by=user)
+    job = AnalysisJob.objects.create(username="slow_one", requested_by=user, team_id=account_of(user))
     held = [api_client.get(EVENTS.format(job.pk)) for _ in range(2)]
     assert [r.status_code for r in held] == [200, 200] and streams.streams_open() == 2
     refused = api_client.get(EVENTS.format(job.pk))
@@ -61,7 +61,7 @@ def test_the_process_limit_refuses_other_users_streams_with_429(user, stream_lim
     clients, held = [], []
     for _ in range(4):
         owner = UserFactory()
-        job = AnalysisJob.objects.create(username=f"u{owner.pk}"[:30], requested_by=owner)
+        job = AnalysisJob.objects.create(username=f"u{owner.pk}"[:30], requested_by=owner, team_id=account_of(owner))
         client = APIClient()
         client.force_authenticate(owner)
         clients.append((client, job))
@@ -78,7 +78,7 @@ def test_the_process_limit_refuses_other_users_streams_with_429(user, stream_lim
 @pytest.mark.django_db
 def test_a_stream_ends_with_timeout_and_resumes_after_the_last_event(api_client, user, stream_limits):
     stream_limits.JOB_EVENTS_MAX_SECONDS = 0.2
-    job = AnalysisJob.objects.create(username="resumable", requested_by=user)
+    job = AnalysisJob.objects.create(username="resumable", requested_by=user, team_id=account_of(user))
     for index in range(3):
         job.events.create(status="queued", progress=index, message=f"event {index}", data={})
     body = b"".join(api_client.get(EVENTS.format(job.pk)).streaming_content).decode()
@@ -102,8 +102,8 @@ def _open_stream(base: str, token: str, job_id) -> requests.Response:
 @pytest.mark.django_db(transaction=True)
 def test_real_gunicorn_serves_others_while_one_user_holds_the_maximum(tmp_path):
     hog, other = UserFactory(), UserFactory()
-    hog_job = AnalysisJob.objects.create(username="hog_job", requested_by=hog)
-    other_job = AnalysisJob.objects.create(username="other_job", requested_by=other)
+    hog_job = AnalysisJob.objects.create(username="hog_job", requested_by=hog, team_id=account_of(hog))
+    other_job = AnalysisJob.objects.create(username="other_job", requested_by=other, team_id=account_of(other))
     hog_token, other_token = str(AccessToken.for_user(hog)), str(AccessToken.for_user(other))
     env = procs.app_env(
         JOB_EVENTS_MAX_STREAMS_PER_USER="2",
