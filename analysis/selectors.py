@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import BinaryField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
@@ -175,3 +178,28 @@ def report_similar_creators(profile: Profile, limit: int = 5) -> list[dict[str, 
         }
         for other, similarity in profile_lookalikes(profile=profile, candidates=analysed, limit=limit)
     ]
+
+
+# Failures after which there is nothing to deliver: the account does not exist or is private.
+NOTHING_TO_DELIVER = frozenset({"not_found", "private"})
+
+
+def job_unavailable_for(*, username: str) -> AnalysisJob | None:
+    """The failed job remembered for ``username`` when its account was missing or private.
+
+    Only while the latest job of that username is such a failure, ended less than
+    ``UNLOCK_UNAVAILABLE_REMEMBER_SECONDS`` ago (a later job, e.g. a staff re-analysis, wins).
+    """
+    seconds = settings.UNLOCK_UNAVAILABLE_REMEMBER_SECONDS
+    if seconds <= 0:
+        return None
+    latest = AnalysisJob.objects.filter(username=username).order_by("-created_at").first()
+    if (
+        latest is None
+        or latest.status != AnalysisJob.Status.FAILED
+        or latest.error_category not in NOTHING_TO_DELIVER
+        or latest.finished_at is None
+        or latest.finished_at < timezone.now() - timedelta(seconds=seconds)
+    ):
+        return None
+    return latest

@@ -7,20 +7,30 @@ are followed by hand so that each hop is checked). ``file://`` is accepted only 
 ``CDN_LOCAL_SOURCE_ROOTS`` so the bundled sample dataset's images can be stored offline.
 Bodies are capped at ``CDN_MAX_BYTES`` (by Content-Length up front and while streaming).
 
+A whole download (every redirect hop, headers and body) ends within
+``CDN_DOWNLOAD_DEADLINE`` seconds: the read timeout bounds each socket read only, so a source
+that drips a byte at a time (in its headers or its body) would otherwise hold a worker for
+hours. A watchdog shuts down the download's sockets at the deadline, which ends any read
+that is blocked, and the download fails as a transient ``timeout``.
+
 Known limit: requests resolves the host again when it connects, so a DNS answer that
 changes between the check and the connection (DNS rebinding) is not caught here; the
 network layer (egress rules of the cdn workers) is the backstop for that.
 """
 
+import contextlib
 import ipaddress
 import os
 import socket
-import time
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from cdn.errors import PermanentImageError, TransientImageError
 
@@ -37,15 +47,97 @@ class Downloaded:
     final_url: str
 
 
+@dataclass
+class _Watch:
+    """The sockets of one download, shut down by a timer when its deadline passes."""
+
+    seconds: float
+    sockets: list = field(default_factory=list)
+    expired: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, sock) -> None:
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_watching = threading.local()
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.add(self.sock)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.add(self.sock)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 def download_image(url: str) -> Downloaded:
     """Return the bytes of the image at ``url`` or raise Permanent/TransientImageError."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "file":
         return _read_local_file(url)
+    watch = _Watch(settings.CDN_DOWNLOAD_DEADLINE)
+    timer = threading.Timer(watch.seconds, watch.expire)
+    timer.daemon = True
+    session = requests.Session()  # a fresh one: every connection of this download is watched
+    adapter = _WatchedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    _watching.watch = watch
+    timer.start()
+    try:
+        return _download(session, url)
+    except (PermanentImageError, TransientImageError, requests.RequestException, OSError) as exc:
+        if watch.expired:
+            raise TransientImageError(f"Download took longer than {watch.seconds:g} s.", code="timeout") from exc
+        raise
+    finally:
+        timer.cancel()
+        _watching.watch = None
+        session.close()
+
+
+def _download(session: requests.Session, url: str) -> Downloaded:
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         _check_http_url(current)
-        response = _get(current)
+        response = _get(session, current)
         try:
             if response.status_code in _REDIRECT_STATUSES:
                 location = response.headers.get("Location")
@@ -59,10 +151,10 @@ def download_image(url: str) -> Downloaded:
     raise PermanentImageError(f"More than {MAX_REDIRECTS} redirects.", code="too_many_redirects")
 
 
-def _get(url: str) -> requests.Response:
+def _get(session: requests.Session, url: str) -> requests.Response:
     timeout = (settings.CDN_CONNECT_TIMEOUT, settings.CDN_READ_TIMEOUT)
     try:
-        response = requests.get(
+        response = session.get(
             url,
             stream=True,
             timeout=timeout,
@@ -101,8 +193,7 @@ def _read_body(response: requests.Response) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise PermanentImageError(f"Content-Length {declared} exceeds {max_bytes} bytes.", code="too_large")
-    # The read timeout bounds each read; this bounds a source that trickles bytes forever.
-    deadline = time.monotonic() + settings.CDN_CONNECT_TIMEOUT + 3 * settings.CDN_READ_TIMEOUT
+    # The read timeout bounds each read; download_image's watchdog bounds the whole download.
     chunks: list[bytes] = []
     received = 0
     try:
@@ -110,8 +201,6 @@ def _read_body(response: requests.Response) -> bytes:
             received += len(chunk)
             if received > max_bytes:
                 raise PermanentImageError(f"Body exceeds {max_bytes} bytes.", code="too_large")
-            if time.monotonic() > deadline:
-                raise TransientImageError("Download took too long.", code="timeout")
             chunks.append(chunk)
     except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
         raise TransientImageError(f"Download interrupted: {exc}", code="timeout") from exc

@@ -83,19 +83,52 @@ class CircuitBreaker:
 breaker = CircuitBreaker()
 
 
+# Deletes that could not reach Redis, replayed before anything else once it answers again:
+# a delete is an invalidation (a suspended user's auth record, a revoked access), and a stale
+# value must not come back with Redis. Bounded; per process (the process that made the change
+# is the one that remembers it; other processes are covered by the values' own timeouts).
+_pending_deletes: set[bytes | str] = set()
+_pending_lock = threading.Lock()
+PENDING_DELETES_MAX = 10_000
+_DELETES = {"DEL", "UNLINK"}
+
+
+def _remember_deletes(args: tuple) -> None:
+    if args and str(args[0]).upper() in _DELETES:
+        with _pending_lock:
+            if len(_pending_deletes) + len(args) - 1 <= PENDING_DELETES_MAX:
+                _pending_deletes.update(args[1:])
+
+
 class ResilientRedis(redis.Redis):
     """A redis-py client whose commands go through the process's circuit breaker."""
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         if not breaker.allow():
+            _remember_deletes(args)
             raise CacheUnavailable("cache circuit open")
         try:
+            if _pending_deletes:
+                self._replay_deletes()
             result = super().execute_command(*args, **options)
         except _UNAVAILABLE as exc:
+            _remember_deletes(args)
             breaker.record_failure(exc)
             raise
         breaker.record_success()
         return result
+
+    def _replay_deletes(self) -> None:
+        with _pending_lock:
+            keys = list(_pending_deletes)
+            _pending_deletes.clear()
+        try:
+            super().execute_command("DEL", *keys)
+        except _UNAVAILABLE:
+            with _pending_lock:
+                _pending_deletes.update(keys)
+            raise
+        logger.info("cache back: replayed %d delete(s) made while it was unreachable", len(keys))
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
         if not breaker.allow():

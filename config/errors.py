@@ -57,3 +57,10 @@ class TransientError(Exception):
     """
 
     retry_after: float | None = None
+
+
+class TooManyRequests(ApplicationError):
+    """429; put ``retry_after`` (seconds) in ``details`` and the handler sends ``Retry-After``."""
+
+    status_code = 429
+    default_code = "throttled"

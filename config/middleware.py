@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config.logging import request_id_var
@@ -63,6 +63,7 @@ class ApiInputGuardMiddleware:
     - a declared body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` -> 413 in the error format, before
       anything reads it (Django's ``RequestDataTooBig`` is an HTML 400 and an ERROR log);
     - NUL in the path or the query string -> 400 (PostgreSQL cannot store or compare it);
+    - a value the database refuses (DataError: out-of-range date or offset, NUL) -> 400;
     - the database unreachable while handling the request -> 503 with ``Retry-After``.
     """
 
@@ -97,6 +98,11 @@ class ApiInputGuardMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/") and isinstance(exception, DataError):
+            # A value PostgreSQL refuses (a NUL or other character it cannot store, a date or
+            # time zone offset out of its range, a number too large): the client's input.
+            logger.warning("input refused by the database: %s", str(exception).splitlines()[0][:200])
+            return _error(400, "invalid_input", "A value in the request is out of the range the database accepts.")
         if request.path.startswith("/api/") and isinstance(exception, OperationalError | InterfaceError):
             logger.warning("database unavailable: %s", type(exception).__name__)
             response = _error(503, "database_unavailable", "The database is unavailable; try again shortly.")

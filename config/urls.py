@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import admin_login, health, metrics
 
@@ -31,7 +31,7 @@ urlpatterns = [
     path("api/health/live", health.live, name="health-live"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # The one Stripe webhook endpoint: stripe/webhook/<uuid>/ (dj-stripe, signature verified).
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("metrics", metrics.metrics, name="prometheus-django-metrics"),

@@ -219,3 +219,17 @@ def export_get(*, team_id: Any, export_id: Any) -> Export:
     if export is None:
         raise NotFound("No such export.", code="export_not_found")
     return export
+
+
+def export_signed_url(*, export: Export) -> str | None:
+    """A short-lived signed URL of a ready export in a private bucket (``EXPORT_URL_SECONDS``),
+    or None when the exports' storage cannot sign URLs (local files: the API streams them)."""
+    storage = export.file.storage
+    if not getattr(storage, "querystring_auth", False):
+        return None
+    filename = export_filename(export.format, export.created_at)
+    return storage.url(
+        export.file.name,
+        parameters={"ResponseContentDisposition": f'attachment; filename="{filename}"'},
+        expire=settings.EXPORT_URL_SECONDS,
+    )

@@ -4,10 +4,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.files.storage import Storage, storages
+from django.core.signals import setting_changed
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from config.models import TimeStampedModel, UUIDModel
 
@@ -283,6 +287,27 @@ class TeamProfileAccess(TimeStampedModel):
         return f"{self.team_id} -> {self.profile_id} until {self.expires_at:%Y-%m-%d}"
 
 
+class _ExportsStorage(LazyObject):
+    """``STORAGES["exports"]``, looked up when first used (and again after the setting changes)."""
+
+    def _setup(self) -> None:
+        self._wrapped = storages["exports"]
+
+
+_exports_storage = _ExportsStorage()
+
+
+@receiver(setting_changed)
+def _exports_storage_reset(*, setting: str, **kwargs) -> None:
+    if setting == "STORAGES":
+        _exports_storage._wrapped = empty
+
+
+def exports_storage() -> Storage:
+    """Exports' own storage (settings ``STORAGES["exports"]``): private, never the media bucket."""
+    return _exports_storage
+
+
 class Export(UUIDModel):
     """A data export of creators a team can access; large ones are built by a task."""
 
@@ -305,7 +330,7 @@ class Export(UUIDModel):
     format = models.CharField(max_length=8, choices=Format.choices)
     include_posts = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    file = models.FileField(upload_to="exports/", blank=True)
+    file = models.FileField(upload_to="exports/", blank=True, storage=exports_storage)
     rows = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

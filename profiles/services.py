@@ -396,12 +396,15 @@ def unlocks_refund(*, username: str, since: datetime, reason: str) -> list[Credi
     profile = Profile.objects.filter(username=username_clean(username)).first()
     if profile is not None and profile_completeness(profile=profile).is_complete:
         return []  # an earlier analysis is still served: the unlocks delivered it
-    refunds = credits_services.credits_refund_reference(
-        action_type=UNLOCK_ACTION, reference=unlock_reference(username), since=since, reason=reason
-    )
-    if profile is not None:
-        for refund in refunds:
-            profile_access.access_revoke(**_access_holder(refund.wallet), profile=profile)
+    # The refunds and the end of their access commit together: no moment where an unlock is
+    # refunded but its access still answers (an unlock then would be "already accessible").
+    with transaction.atomic():
+        refunds = credits_services.credits_refund_reference(
+            action_type=UNLOCK_ACTION, reference=unlock_reference(username), since=since, reason=reason
+        )
+        if profile is not None:
+            for refund in refunds:
+                profile_access.access_revoke(**_access_holder(refund.wallet), profile=profile)
     if refunds:
         logger.info("refunded %d unlock(s) of @%s", len(refunds), username)
     return refunds

@@ -39,11 +39,14 @@ class ImageHost:
     def __init__(self) -> None:
         self.hits: dict[str, int] = {}
         self.down = False
+        self.delay = 0.0  # seconds before each answer (a slow host)
         host = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 host.hits[self.path] = host.hits.get(self.path, 0) + 1
+                if host.delay:
+                    threading.Event().wait(host.delay)
                 if host.down:
                     self.send_response(503)
                     self.end_headers()

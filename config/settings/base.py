@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "config.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +167,7 @@ if PROMETHEUS_DB_CACHE_METRICS:
 # --- Files ------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project's own (admin scripts that may not be inline)
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
@@ -189,6 +191,33 @@ STORAGES = {
 if AWS_STORAGE_BUCKET_NAME:
     # S3Storage with Cache-Control per object: renditions immutable, exports private.
     STORAGES["default"] = {"BACKEND": "cdn.storage.ObjectStorage"}
+# Exports hold customers' data: never in the public media bucket or under MEDIA_URL. Locally a
+# directory outside MEDIA_ROOT (downloaded through the API only); with a bucket, a private
+# bucket of their own, handed out as short-lived signed URLs (EXPORT_URL_SECONDS). Presigned
+# URLs name the host they are signed for: AWS_S3_EXPORTS_PUBLIC_ENDPOINT_URL is the endpoint as
+# browsers reach it (e.g. MinIO's published port) when the servers use an internal one.
+EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(BASE_DIR / "exports")))
+EXPORTS_BUCKET_NAME = env.str(
+    "AWS_EXPORTS_BUCKET_NAME", default=f"{AWS_STORAGE_BUCKET_NAME}-exports" if AWS_STORAGE_BUCKET_NAME else ""
+)
+EXPORTS_PUBLIC_ENDPOINT_URL = env.str("AWS_S3_EXPORTS_PUBLIC_ENDPOINT_URL", default="") or None
+EXPORT_URL_SECONDS = env.int("EXPORT_URL_SECONDS", default=300)
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(EXPORTS_ROOT), "base_url": None},
+}
+if EXPORTS_BUCKET_NAME:
+    STORAGES["exports"] = {
+        "BACKEND": "cdn.storage.PrivateObjectStorage",
+        "OPTIONS": {
+            "bucket_name": EXPORTS_BUCKET_NAME,
+            "querystring_auth": True,
+            "querystring_expire": EXPORT_URL_SECONDS,
+            "custom_domain": None,
+            "default_acl": "private",
+            "public_endpoint_url": EXPORTS_PUBLIC_ENDPOINT_URL,
+        },
+    }
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -262,6 +291,11 @@ SPECTACULAR_SETTINGS = {
     # cluttering `check --deploy`, which is kept for deployment safety only.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
     # Several models have a "status" and a "role": each choice set gets its own stable name.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.errors_postprocess",
+    ],
+    # Several models have a "status": each choice set gets its own stable name.
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.User.Status",
         "ExportStatusEnum": "profiles.models.Export.Status",
@@ -305,6 +339,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=3)
 TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=5)
 TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=300)
+# A task of a worker that died (acks_late: never acknowledged) is delivered again after the
+# visibility timeout; every step is idempotent. Extra kombu options as JSON (e.g. the restore sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+    **env.json("CELERY_BROKER_TRANSPORT_EXTRA", default={}),
+}
+CELERY_TASK_ROUTES = {
+    "analysis.tasks.scrape_*": {"queue": "scrape"},
+    "cdn.tasks.*": {"queue": "cdn"},
+    "analysis.tasks.store_*": {"queue": "cdn"},
+    "analysis.tasks.analyse_*": {"queue": "ai"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Workers log through LOGGING below (JSON in production) instead of Celery replacing the root handlers.
@@ -329,6 +375,8 @@ CDN_ALLOW_PRIVATE_SOURCES = env.bool("CDN_ALLOW_PRIVATE_SOURCES", default=False)
 CDN_MAX_BYTES = env.int("CDN_MAX_BYTES", default=15 * 1024 * 1024)
 CDN_CONNECT_TIMEOUT = env.float("CDN_CONNECT_TIMEOUT", default=5.0)
 CDN_READ_TIMEOUT = env.float("CDN_READ_TIMEOUT", default=20.0)
+# The longest a whole image download may take (redirects, headers and body): a slow drip ends here.
+CDN_DOWNLOAD_DEADLINE = env.float("CDN_DOWNLOAD_DEADLINE", default=30.0)
 CDN_MAX_ATTEMPTS = env.int("CDN_MAX_ATTEMPTS", default=3)
 CDN_THUMBNAIL_SIZE = env.int("CDN_THUMBNAIL_SIZE", default=640)
 CDN_AVATAR_SIZE = env.int("CDN_AVATAR_SIZE", default=320)
@@ -381,7 +429,11 @@ AI_CATEGORY_EVIDENCE_WEIGHT = env.float("AI_CATEGORY_EVIDENCE_WEIGHT", default=0
 PIPELINE_EAGER_THREAD = env.bool("PIPELINE_EAGER_THREAD", default=True)
 PIPELINE_STALE_AFTER = timedelta(minutes=env.int("PIPELINE_STALE_MINUTES", default=30))
 JOB_EVENTS_POLL_SECONDS = env.float("JOB_EVENTS_POLL_SECONDS", default=0.5)
-JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=300)
+JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=60)
+# Open job event streams: per user and per process (beyond: 429). Each one holds a thread.
+JOB_EVENTS_KEEPALIVE_SECONDS = env.float("JOB_EVENTS_KEEPALIVE_SECONDS", default=15)
+JOB_EVENTS_MAX_STREAMS_PER_USER = env.int("JOB_EVENTS_MAX_STREAMS_PER_USER", default=2)
+JOB_EVENTS_MAX_STREAMS_PER_PROCESS = env.int("JOB_EVENTS_MAX_STREAMS_PER_PROCESS", default=4)
 
 # --- Creators, access and discovery -----------------------------------------------------
 PROFILE_ACCESS_DAYS = env.int("PROFILE_ACCESS_DAYS", default=30)
@@ -391,6 +443,11 @@ DISCOVERY_PAGE_SIZE_MAX = env.int("DISCOVERY_PAGE_SIZE_MAX", default=50)
 DISCOVERY_TOTAL_EXACT_CAP = env.int("DISCOVERY_TOTAL_EXACT_CAP", default=1_000)
 DISCOVERY_REPEAT_FREE_HOURS = env.int("DISCOVERY_REPEAT_FREE_HOURS", default=24)
 DISCOVERY_COUNTS_CACHE_SECONDS = env.int("DISCOVERY_COUNTS_CACHE_SECONDS", default=300)
+
+
+# A username whose scrape found no account (or a private one) is remembered this long: unlocking
+# it again answers 404 creator_unavailable without a charge or a new scrape (0: never remembered).
+UNLOCK_UNAVAILABLE_REMEMBER_SECONDS = env.int("UNLOCK_UNAVAILABLE_REMEMBER_SECONDS", default=24 * 3600)
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=24 * 3600)
 POSTS_CACHE_SECONDS = env.int("POSTS_CACHE_SECONDS", default=12 * 3600)
 EXPORT_SYNC_MAX_PROFILES = env.int("EXPORT_SYNC_MAX_PROFILES", default=10)
@@ -467,4 +524,33 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"level": "INFO"},
     },
+}
+
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------
+# On every response; it matters for the admin and the API docs (the HTML pages): scripts only
+# from this origin (Swagger UI's start-up script is served by its view, never inline), images
+# also from the CDN (thumbnails in the admin), no frames, objects or foreign form targets.
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+CSP_IMAGE_SOURCES = ["'self'", "data:", *filter(None, [_origin(CDN_BASE_URL)])]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Swagger UI and the admin's widgets set style attributes
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": CSP_IMAGE_SOURCES,
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

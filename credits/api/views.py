@@ -12,7 +12,7 @@ from typing import Any
 import django_filters
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -224,7 +224,10 @@ class PricingCalculateView(OwnWalletMixin, APIView):
     @extend_schema(
         tags=TAG,
         request=s.CalculateInputSerializer,
-        responses=s.CalculateOutputSerializer,
+        responses={
+            200: s.CalculateOutputSerializer,
+            404: OpenApiResponse(description="`unknown_action`: an action type that is unknown or inactive"),
+        },
         summary="Total credits for a list of actions, with this cycle's allowances applied (no charge)",
     )
     def post(self, request: Request) -> Response:

@@ -12,17 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from analysis import services as analysis_services
+from analysis import unlocks
 from analysis.api.serializers import AnalysisJobSerializer
 from analysis.selectors import job_active_for, job_get
 from config.errors import Conflict, NotFound
@@ -143,10 +143,19 @@ class CreatorUnlockView(TeamScopedMixin, APIView):
             200: s.CreatorUnlockSerializer,
             202: s.CreatorUnlockSerializer,
             402: OpenApiResponse(description="Not enough credits: price, balance and missing in details"),
+            404: OpenApiResponse(
+                description="`creator_unavailable`: the account was found missing or private within "
+                "UNLOCK_UNAVAILABLE_REMEMBER_SECONDS; nothing is charged or scraped"
+            ),
         },
     )
-    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
     def post(self, request: Request, username: str) -> Response:
+        # Before the credit gate: a remembered missing account is refused even at zero balance.
+        unlocks.unlock_refuse_unavailable(username=profile_services.username_clean(username))
+        return self._unlock(request, username)
+
+    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
+    def _unlock(self, request: Request, username: str) -> Response:
         username = profile_services.username_clean(username)
         profile = profile_services.profile_get_or_create(username=username)
         access, _ = profile_access.access_grant(team=request.team, profile=profile, granted_by=request.user)
@@ -159,7 +168,7 @@ class CreatorUnlockView(TeamScopedMixin, APIView):
             body.update(access=granted, job=None)
             body["report"] = reports.report_get(profile_id=profile.pk)
             return Response(body, status=status.HTTP_200_OK)
-        job, _ = analysis_services.job_start(username=username, requested_by=request.user, team=request.team)
+        job = unlocks.unlock_job_join(username=username, requested_by=request.user, team=request.team)
         body.update(access=granted, job=AnalysisJobSerializer(job).data)
         body["report"] = None
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -193,7 +202,17 @@ class ProfilePostsView(TeamScopedMixin, APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="Up to 100."),
         ],
-        responses={200: s.ReportPostSerializer(many=True)},
+        responses={
+            200: inline_serializer(
+                "PaginatedReportPostList",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": s.ReportPostSerializer(many=True),
+                },
+            )
+        },
     )
     def get(self, request: Request, username: str) -> Response:
         profile = profile_viewable_get(actor=actor_of(request), username=username)
@@ -287,12 +306,28 @@ class ExportDownloadView(TeamScopedMixin, APIView):
     @extend_schema(
         tags=["exports"],
         summary="Download a ready export",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        description="The file itself, or (exports kept in a private bucket) 302 to a signed URL "
+        "valid for EXPORT_URL_SECONDS.",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file"),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON file"),
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX workbook"
+            ),
+            302: OpenApiResponse(description="Redirect to a short-lived signed URL of the file"),
+            404: OpenApiResponse(description="`export_not_found`: no such export, or not yours"),
+            409: OpenApiResponse(description="`export_not_ready`: the export is pending or failed"),
+        },
     )
-    def get(self, request: Request, export_id: Any) -> FileResponse:
+    def get(self, request: Request, export_id: Any) -> HttpResponse:
         export = exports.export_get(team_id=request.account_id, export_id=export_id)
         if export.status != Export.Status.READY:
             raise Conflict(f"The export is {export.status}.", code="export_not_ready")
+        signed = exports.export_signed_url(export=export)
+        if signed is not None:
+            response = HttpResponseRedirect(signed)
+            response["Cache-Control"] = "private, no-store"
+            return response
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,

@@ -308,3 +308,34 @@ def test_a_remembered_token_is_refused_once_it_expires(user, monkeypatch):
     later = auth_cache.aware_utcnow() + token.lifetime + timedelta(seconds=1)
     monkeypatch.setattr(auth_cache, "aware_utcnow", lambda: later)
     assert auth_cache.jwt_token(request) is None
+
+
+def test_a_user_suspended_while_redis_was_unreachable_is_refused_once_it_is_back(
+    unlocked, user, slow_calls, monkeypatch
+):
+    """Issue 15 #5: the suspension's delete of the cached auth record failed (Redis down);
+    before, Redis came back with the stale 'active' record and the fast path served the
+    suspended user for up to AUTH_RECORD_SECONDS. Now the failed delete is replayed first."""
+    import redis
+
+    from config import cache as resilient
+
+    if not isinstance(cache.client.get_client(), resilient.ResilientRedis):
+        pytest.skip("needs the Redis cache (REDIS_URL)")
+    client = _bearer(user)
+    _warm(client)
+    assert _fast_get(client).status_code == 200
+    assert cache.get(auth_record_key(user.pk)) is not None
+    real = redis.Redis.execute_command
+
+    def unreachable(self, *args, **kwargs):
+        raise redis.exceptions.ConnectionError("Redis is down (test)")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", unreachable)
+    user.status = user.Status.SUSPENDED
+    user.save(update_fields=["status"])  # its delete of the cached record cannot reach Redis
+    monkeypatch.setattr(redis.Redis, "execute_command", real)
+    breaker.reset()  # Redis is back
+    assert client.get(SEARCH.format("humansofny")).status_code == 401
+    record = cache.get(auth_record_key(user.pk))
+    assert record is None or record["active"] is False

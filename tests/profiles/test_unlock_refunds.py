@@ -78,9 +78,10 @@ def test_transient_failures_keep_the_charge_and_access(
     assert TeamProfileAccess.objects.filter(team=team_of(user)).exists()
 
 
-def test_unlocking_again_after_a_refund_is_a_new_purchase(
+def test_unlocking_again_after_a_refund_is_a_new_purchase_once_forgotten(
     api_client, user, pipeline_settings, django_capture_on_commit_callbacks
 ):
+    pipeline_settings.UNLOCK_UNAVAILABLE_REMEMBER_SECONDS = 0  # never remembered
     _use_up_plan_quota(user)
     _unlock_and_run(api_client, "no_such_creator_w", django_capture_on_commit_callbacks)
     assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
