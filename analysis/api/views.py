@@ -107,7 +107,8 @@ class JobEventsView(TeamScopedMixin, APIView):
         "429 `too_many_streams` with `Retry-After`.",
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.ANY, description="SSE stream: `progress` events, then `end` (or `timeout`)"
+                OpenApiTypes.OBJECT,
+                description="SSE stream: `progress` events, then `end` (or `timeout`); each data a JSON object",
             ),
             404: OpenApiResponse(description="`job_not_found`: no such job, or not yours"),
             429: OpenApiResponse(description="`too_many_streams`: too many open streams; retry after `Retry-After`"),
