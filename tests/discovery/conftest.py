@@ -76,9 +76,9 @@ def load_creators() -> list[str]:
     return [item.username for item in scraped]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def creators(django_db_setup, django_db_blocker):
-    """The 46 creators, committed for the session (deleted after it)."""
+    """The 46 creators, committed for the module (deleted after it: later modules start empty)."""
     if not GOOPER.is_file():
         pytest.skip(f"the real export {GOOPER} is not available")
     with django_db_blocker.unblock():

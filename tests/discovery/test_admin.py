@@ -93,10 +93,10 @@ def test_discover_now_action_refuses_a_large_selection(admin_client, candidates)
 
 
 def test_discover_now_action_starts_the_job(admin_client, candidates, monkeypatch, django_capture_on_commit_callbacks):
-    from analysis import tasks as analysis_tasks
+    from analysis import services as analysis_pipeline
 
     sent = []
-    monkeypatch.setattr(analysis_tasks, "dispatch", lambda task, job_id: sent.append(job_id))
+    monkeypatch.setattr(analysis_pipeline, "pipeline_dispatch", lambda task, job_id: sent.append(job_id))
     url = reverse("admin:discovery_discoverycandidate_changelist")
     ids = [candidates["waiting_one"].pk, candidates["running_one"].pk]
     with django_capture_on_commit_callbacks(execute=True):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import close_old_connections, connection
 
-from analysis import tasks as analysis_tasks
+from analysis import services as analysis_pipeline
 from analysis.models import AnalysisJob
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate, DiscoveryQueueState
 from discovery.services import queue
@@ -30,7 +30,7 @@ def _postgres_only():
 def broker(monkeypatch) -> list[str]:
     """The broker (outside the database): jobs handed to it are recorded, not run."""
     sent: list[str] = []
-    monkeypatch.setattr(analysis_tasks, "dispatch", lambda task, job_id: sent.append(job_id))
+    monkeypatch.setattr(analysis_pipeline, "pipeline_dispatch", lambda task, job_id: sent.append(job_id))
     return sent
 
 

@@ -46,6 +46,7 @@ NOT_TEAM_SCOPED = {
     "config.health.WrappedAPIView",  # health probes (api/health, live, ready)
     "drf_spectacular.views.SpectacularAPIView",
     "drf_spectacular.views.SpectacularSwaggerView",
+    "drf_spectacular.views.SpectacularSwaggerSplitView",
 }
 
 
