@@ -99,10 +99,6 @@ def team_personal_of(*, user: Any) -> Team | None:
     return Team.objects.filter(is_personal=True, created_by=user, memberships__user=user).first()
 
 
-def team_ids_of(*, user: Any) -> list[Any]:
-    return list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-
-
 ROLE_RANK: dict[str, int] = {
     Membership.Role.MEMBER: 1,
     Membership.Role.ADMIN: 2,

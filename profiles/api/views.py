@@ -24,8 +24,9 @@ from rest_framework.views import APIView
 
 from analysis import unlocks
 from analysis.api.serializers import AnalysisJobSerializer
-from analysis.selectors import job_active_for, job_get
-from config.errors import Conflict, NotFound
+from analysis.models import AnalysisJob
+from analysis.selectors import job_active_for, jobs_visible_to
+from config.errors import Conflict
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
 from profiles import access as profile_access
@@ -51,18 +52,13 @@ UNLOCK_ACTION = "influencer_unlock"
 
 
 def _job_payload(request: Request, username: str) -> dict[str, Any] | None:
-    job = job_active_for(username=username)
-    if job is None or not job_get_visible(job_id=job.pk, actor=actor_of(request)):
-        return None
-    return AnalysisJobSerializer(job).data
-
-
-def job_get_visible(*, job_id: Any, actor: Any) -> bool:
-    try:
-        job_get(job_id=job_id, actor=actor)
-    except NotFound:
-        return False
-    return True
+    """The running job of ``username`` when the actor may follow it (one query)."""
+    job = (
+        jobs_visible_to(actor=actor_of(request))
+        .filter(username=username, status__in=AnalysisJob.ACTIVE_STATUSES)
+        .first()
+    )
+    return AnalysisJobSerializer(job).data if job is not None else None
 
 
 class CreatorSearchView(TeamScopedMixin, APIView):
