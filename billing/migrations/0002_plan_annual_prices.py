@@ -7,8 +7,9 @@ from django.db import migrations
 
 
 def set_annual_prices(apps, schema_editor):
+    db = schema_editor.connection.alias
     Plan = apps.get_model("credits", "Plan")
-    for plan in Plan.objects.filter(monthly_price_cents__gt=0, annual_price_cents=0):
+    for plan in Plan.objects.using(db).filter(monthly_price_cents__gt=0, annual_price_cents=0):
         plan.annual_price_cents = plan.monthly_price_cents * 10
         plan.save(update_fields=["annual_price_cents"])
 

@@ -30,11 +30,12 @@ RULES = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias
     Plan = apps.get_model("credits", "Plan")
     TopUpPackage = apps.get_model("credits", "TopUpPackage")
     PricingRule = apps.get_model("credits", "PricingRule")
     for code, name, monthly, annual, seats, profiles, emails, posts, discount, order in PLANS:
-        Plan.objects.update_or_create(
+        Plan.objects.using(db).update_or_create(
             code=code,
             defaults={
                 "name": name,
@@ -49,11 +50,11 @@ def seed(apps, schema_editor):
             },
         )
     for code, name, credits, price in PACKAGES:
-        TopUpPackage.objects.update_or_create(
+        TopUpPackage.objects.using(db).update_or_create(
             code=code, defaults={"name": name, "credits": credits, "price_cents": price}
         )
     for action_type, price, free, description in RULES:
-        PricingRule.objects.update_or_create(
+        PricingRule.objects.using(db).update_or_create(
             action_type=action_type,
             defaults={
                 "credits_per_unit": price,
@@ -65,9 +66,10 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("credits", "PricingRule").objects.filter(action_type__in=[r[0] for r in RULES]).delete()
-    apps.get_model("credits", "TopUpPackage").objects.filter(code__in=[p[0] for p in PACKAGES]).delete()
-    apps.get_model("credits", "Plan").objects.filter(code__in=[p[0] for p in PLANS]).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("credits", "PricingRule").objects.using(db).filter(action_type__in=[r[0] for r in RULES]).delete()
+    apps.get_model("credits", "TopUpPackage").objects.using(db).filter(code__in=[p[0] for p in PACKAGES]).delete()
+    apps.get_model("credits", "Plan").objects.using(db).filter(code__in=[p[0] for p in PLANS]).delete()
 
 
 class Migration(migrations.Migration):

@@ -11,18 +11,20 @@ NAME = "credits: renew wallets whose billing cycle ended"
 
 
 def schedule(apps, schema_editor):
+    db = schema_editor.connection.alias
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
+    crontab, _ = CrontabSchedule.objects.using(db).get_or_create(
         minute="7", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
     )
-    PeriodicTask.objects.update_or_create(
+    PeriodicTask.objects.using(db).update_or_create(
         name=NAME, defaults={"task": TASK, "crontab": crontab, "enabled": True, "interval": None}
     )
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.using(db).filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):

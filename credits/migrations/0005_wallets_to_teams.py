@@ -4,19 +4,21 @@ from django.db import migrations
 
 
 def wallets_to_teams(apps, schema_editor):
+    db = schema_editor.connection.alias
     Wallet = apps.get_model("credits", "Wallet")
     Team = apps.get_model("teams", "Team")
     CreditTransaction = apps.get_model("credits", "CreditTransaction")
-    for wallet in Wallet.objects.filter(account_id__isnull=True).iterator():
-        team = Team.objects.filter(is_personal=True, created_by_id=wallet.user_id).order_by("created_at").first()
+    for wallet in Wallet.objects.using(db).filter(account_id__isnull=True).iterator():
+        team = Team.objects.using(db).filter(is_personal=True, created_by_id=wallet.user_id).order_by("created_at").first()
         wallet.account_id = team.pk
         wallet.save(update_fields=["account_id"])
-        CreditTransaction.objects.filter(wallet=wallet, actor__isnull=True, kind="spend").update(actor_id=wallet.user_id)
+        CreditTransaction.objects.using(db).filter(wallet=wallet, actor__isnull=True, kind="spend").update(actor_id=wallet.user_id)
 
 
 def teams_to_wallets(apps, schema_editor):
+    db = schema_editor.connection.alias
     Wallet = apps.get_model("credits", "Wallet")
-    Wallet.objects.update(account_id=None)
+    Wallet.objects.using(db).update(account_id=None)
 
 
 class Migration(migrations.Migration):

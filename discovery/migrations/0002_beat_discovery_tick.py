@@ -12,18 +12,20 @@ NAME = "discovery: take in related profiles and start discovery jobs within the 
 
 
 def schedule(apps, schema_editor):
+    db = schema_editor.connection.alias
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.update_or_create(
+    every_minute, _ = IntervalSchedule.objects.using(db).get_or_create(every=60, period="seconds")
+    PeriodicTask.objects.using(db).update_or_create(
         name=NAME,
         defaults={"task": TASK, "interval": every_minute, "crontab": None, "enabled": True, "queue": "default"},
     )
-    apps.get_model("discovery", "DiscoveryQueueState").objects.get_or_create(pk=1)
+    apps.get_model("discovery", "DiscoveryQueueState").objects.using(db).get_or_create(pk=1)
 
 
 def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.using(db).filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
