@@ -8,7 +8,7 @@ class AnalysisConfig(AppConfig):
         # Connects a Celery signal (the AI models load in workers of the ai queue) and a report hook.
         from analysis.engines.registry import connect_worker_signals
         from analysis.selectors import report_similar_creators
-        from profiles.report import similar_creators_source_set
+        from profiles.selectors.report import similar_creators_source_set
 
         connect_worker_signals()
         # The creator report's "similar creators" (profiles must not import analysis).

@@ -16,13 +16,13 @@ from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
 from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
 from analysis.vectors import ARRAY, PGVECTOR, parse_array_send, storage_mode
 from config.errors import NotFound
-from profiles.completeness import Completeness
 from profiles.models import Profile, TeamProfileAccess
 from profiles.selectors import Actor
+from profiles.selectors.completeness import Completeness
 
 Step = AnalysisJob.Step
 
-# Which pipeline step repairs each completeness criterion (``profiles.completeness``).
+# Which pipeline step repairs each completeness criterion (``profiles.selectors.completeness``).
 CRITERION_STEP: dict[str, str] = {
     "counts": Step.SCRAPE,
     "biography": Step.SCRAPE,

@@ -33,9 +33,9 @@ from analysis.selectors import repair_steps
 from cdn.services import image_assets_store_many
 from config.tasks import task_send, task_send_on_commit
 from profiles import services as profile_services
-from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
 from profiles.providers.base import ProviderError
+from profiles.selectors.completeness import profile_completeness
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from analysis.selectors import NOTHING_TO_DELIVER, job_unavailable_for
 from config.errors import NotFound
-from profiles.completeness import profile_completeness
+from profiles.selectors.completeness import profile_completeness
 
 
 def _unavailable(job: AnalysisJob) -> NotFound:

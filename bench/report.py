@@ -87,8 +87,8 @@ def seed(*, clients: int) -> dict[str, Any]:
 
     from accounts.models import User
     from bench.pipeline import pipeline_once
-    from profiles.access import access_grant
     from profiles.models import Profile
+    from profiles.services.access import access_grant
     from teams.services import team_personal_ensure
 
     started = time.perf_counter()

@@ -6,8 +6,8 @@ from django.db.models.functions import TruncDate
 from django.utils.html import format_html
 
 from analysis import services as analysis_services
-from profiles.completeness import complete_q, completeness_from_annotated, profiles_annotate_completeness
 from profiles.models import Export, Post, Profile, ProfileSnapshot, ProviderCall, RelatedProfile, TeamProfileAccess
+from profiles.selectors.completeness import complete_q, completeness_from_annotated, profiles_annotate_completeness
 
 SUMMARY_ROWS = 31
 

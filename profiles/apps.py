@@ -6,4 +6,4 @@ class ProfilesConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the signal receivers: report cache invalidation.
-        from profiles import report  # noqa: F401
+        from profiles.services import reports  # noqa: F401  (the profile_deleted receiver)

@@ -83,7 +83,7 @@ class Profile(UUIDModel):
     ai_profile_analyzed_at = models.DateTimeField(null=True, blank=True)
     ai_engine = models.CharField(max_length=200, blank=True)
 
-    # --- Discovery: search fields stored by ``profiles.search.profile_search_fields_refresh`` so
+    # --- Discovery: search fields stored by ``profiles.services.search_fields.profile_search_fields_refresh`` so
     # that every filter and sort is a column (indexable at a million creators). None = unknown.
     contact_email = models.CharField(max_length=254, blank=True)
     contact_email_source = models.CharField(max_length=16, blank=True)  # "business" | "biography"

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from config.tasks import app_task
-from profiles import exports, services
+from profiles.services import exports, unlocks
 
 
 @app_task(queue="default")
@@ -14,4 +14,4 @@ def export_build(export_id: str) -> None:
 @app_task(queue="default")
 def unlocks_refund_task(username: str, since: str, reason: str) -> int:
     """Refund the unlocks of ``username`` paid since ``since`` (ISO time); queued by a failed job."""
-    return len(services.unlocks_refund(username=username, since=datetime.fromisoformat(since), reason=reason))
+    return len(unlocks.unlocks_refund(username=username, since=datetime.fromisoformat(since), reason=reason))

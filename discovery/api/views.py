@@ -32,7 +32,7 @@ from discovery.api.account import active_account_id
 from profiles import services as profile_services
 from profiles.api.serializers import CreatorUnlockSerializer
 from profiles.api.views import CreatorUnlockView, UnlockedProfilesView
-from profiles.search import email_masked
+from profiles.selectors.search_fields import email_masked
 from teams.api.mixins import TeamScopedMixin
 
 PAGE_ACTION = "discovery_pagination"

@@ -2,7 +2,7 @@
 
 Filters combine with AND; the values inside one list filter (categories, languages,
 hashtags) with OR. Every filter reads a stored column of ``Profile`` (see
-``profiles.search``), so that each is indexable at a million creators; an unknown value
+``profiles.services.search_fields``), so that each is indexable at a million creators; an unknown value
 (``NULL``) never satisfies a bound. Keywords use PostgreSQL full-text search over the stored
 ``search_vector`` (the ``simple`` configuration plus the one of the requested language), and
 a plain ``icontains`` over name, biography and captions on SQLite.
@@ -21,7 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from profiles.models import Post, Profile, TeamProfileAccess
-from profiles.search import ts_config
+from profiles.selectors.search_fields import ts_config
 
 # name -> (column, lookup)
 RANGE_FILTERS: dict[str, tuple[str, str]] = {

@@ -37,7 +37,7 @@ from discovery.selectors.filters import (
     unlocked_accesses,
 )
 from profiles.models import ContactEmailReveal, Profile
-from profiles.search import email_masked
+from profiles.selectors.search_fields import email_masked
 
 _CURSOR_SALT = "discovery.cursor.v1"
 PREVIEW_COLUMNS = (

@@ -38,8 +38,8 @@ from django.utils import timezone
 from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate, DiscoveryQueueState
-from profiles.completeness import completeness_from_annotated, profiles_annotate_completeness
 from profiles.models import Profile, RelatedProfile
+from profiles.selectors.completeness import completeness_from_annotated, profiles_annotate_completeness
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from django.utils.cache import patch_vary_headers
 from accounts import auth_cache
 from config.api.throttling import user_window_keys, window_count, window_peek
 from config.errors import ValidationFailed
-from profiles import report as reports
 from profiles.selectors import Actor, access_key, access_payload
+from profiles.selectors import report as reports
 from profiles.usernames import username_clean
 from teams import selectors as team_selectors
 

@@ -1,225 +1,24 @@
 """Shapes of the creator API: the five-section report, the locked preview, posts, exports.
 
-The report is built as plain data by ``profiles.report``; these serializers document its
-shape in the OpenAPI schema (and are what the schema tests validate responses against).
+The report's serializers are derived from the typed report (``profiles.selectors.report_types``)
+that the builder returns; they document its shape in the OpenAPI schema (and are what the
+schema tests validate responses against).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from analysis.api.serializers import AnalysisJobSerializer
+from config.api.shapes import serializer_for
 from profiles.models import Export, Post, RelatedProfile, TeamProfileAccess, normalize_username, username_validator
-from profiles.report import POST_ORDERING
+from profiles.selectors.posts import POST_ORDERING
+from profiles.selectors.report_types import Report, ReportPost
 
-
-class CompletenessSerializer(serializers.Serializer):
-    is_complete = serializers.BooleanField()
-    criteria = serializers.DictField(child=serializers.BooleanField())
-    missing = serializers.ListField(child=serializers.CharField())
-    required_posts = serializers.IntegerField()
-    posts_stored = serializers.IntegerField()
-    posts_analysed = serializers.IntegerField()
-    posts_thumbnails = serializers.IntegerField()
-
-
-class OverviewSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    full_name = serializers.CharField()
-    biography = serializers.CharField()
-    external_url = serializers.CharField(allow_null=True)
-    external_urls = serializers.ListField(child=serializers.JSONField())
-    profile_url = serializers.URLField()
-    followers_count = serializers.IntegerField()
-    following_count = serializers.IntegerField()
-    posts_count = serializers.IntegerField(allow_null=True, help_text="null: unknown (not in the export).")
-    is_verified = serializers.BooleanField()
-    is_business = serializers.BooleanField()
-    is_private = serializers.BooleanField()
-    category = serializers.CharField(allow_null=True)
-    avatar_url = serializers.URLField(allow_null=True, help_text="CDN copy of the profile picture (WebP).")
-    last_refreshed_at = serializers.DateTimeField(allow_null=True)
-    completeness = CompletenessSerializer()
-
-
-class FollowersPointSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    followers = serializers.IntegerField()
-
-
-class FollowingPointSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    following = serializers.IntegerField()
-
-
-class GrowthSerializer(serializers.Serializer):
-    days = serializers.IntegerField()
-    since = serializers.DateTimeField()
-    until = serializers.DateTimeField()
-    followers_change = serializers.IntegerField()
-    followers_change_percent = serializers.FloatField(allow_null=True)
-    following_change = serializers.IntegerField()
-    following_change_percent = serializers.FloatField(allow_null=True)
-
-
-class QualitySignalSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    value = serializers.JSONField(allow_null=True)
-    points = serializers.FloatField()
-    max_points = serializers.IntegerField()
-
-
-class AudienceQualitySerializer(serializers.Serializer):
-    score = serializers.IntegerField(help_text="0-100, an estimate from profile-level signals.")
-    method = serializers.CharField()
-    signals = QualitySignalSerializer(many=True)
-
-
-class AudienceSerializer(serializers.Serializer):
-    followers_history = FollowersPointSerializer(many=True)
-    following_history = FollowingPointSerializer(many=True)
-    growth_7d = GrowthSerializer(allow_null=True)
-    growth_30d = GrowthSerializer(allow_null=True)
-    following_followers_ratio = serializers.FloatField(allow_null=True)
-    quality = AudienceQualitySerializer()
-    demographics = serializers.JSONField(allow_null=True, help_text="Always null: needs follower samples.")
-    demographics_reason = serializers.CharField()
-
-
-class TimeSlotSerializer(serializers.Serializer):
-    key = serializers.IntegerField(help_text="Weekday (0 = Monday) or hour (0-23, UTC).")
-    label = serializers.CharField()
-    posts = serializers.IntegerField()
-    mean_engagement = serializers.FloatField()
-
-
-class SponsoredPostSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    shortcode = serializers.CharField()
-    signals = serializers.ListField(child=serializers.CharField())
-
-
-class SponsoredSerializer(serializers.Serializer):
-    sponsored_posts = serializers.IntegerField()
-    organic_posts = serializers.IntegerField()
-    sponsored_engagement_rate = serializers.FloatField(allow_null=True)
-    organic_engagement_rate = serializers.FloatField(allow_null=True)
-    posts = SponsoredPostSerializer(many=True)
-
-
-class ViralPostSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    shortcode = serializers.CharField()
-    engagement = serializers.IntegerField()
-    sigmas = serializers.FloatField()
-
-
-class ViralSerializer(serializers.Serializer):
-    mean_engagement = serializers.FloatField()
-    std_engagement = serializers.FloatField()
-    threshold = serializers.FloatField()
-    posts = ViralPostSerializer(many=True)
-
-
-class EngagementSerializer(serializers.Serializer):
-    posts_considered = serializers.IntegerField()
-    engagement_rate = serializers.FloatField(
-        allow_null=True, help_text="Median over the latest 12 posts of (likes + comments) / followers x 100."
-    )
-    mean_likes = serializers.FloatField(allow_null=True)
-    mean_comments = serializers.FloatField(allow_null=True)
-    median_likes = serializers.FloatField(allow_null=True)
-    median_comments = serializers.FloatField(allow_null=True)
-    mean_engagement = serializers.FloatField(allow_null=True)
-    median_engagement = serializers.FloatField(allow_null=True)
-    video_view_rate = serializers.FloatField(allow_null=True, help_text="(likes + comments) / views x 100, videos.")
-    posts_per_week = serializers.FloatField(allow_null=True)
-    best_weekdays = TimeSlotSerializer(many=True)
-    best_hours = TimeSlotSerializer(many=True)
-    sponsored = SponsoredSerializer()
-    viral = ViralSerializer(allow_null=True)
-
-
-class TagCountSerializer(serializers.Serializer):
-    tag = serializers.CharField()
-    count = serializers.IntegerField()
-
-
-class BrandMentionSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    count = serializers.IntegerField()
-    sponsored_posts = serializers.IntegerField()
-    reasons = serializers.ListField(child=serializers.CharField())
-
-
-class SimilarCreatorSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    full_name = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
-    followers_count = serializers.IntegerField()
-    primary_category = serializers.CharField(allow_null=True)
-    similarity = serializers.FloatField(help_text="cosine similarity of the creators' embeddings, -1..1")
-
-
-class ContentSerializer(serializers.Serializer):
-    primary_category = serializers.CharField(allow_null=True)
-    category_distribution = serializers.DictField(child=serializers.FloatField())
-    avg_sentiment = serializers.FloatField(allow_null=True, help_text="-1..1")
-    language_distribution = serializers.DictField(child=serializers.FloatField())
-    quality_score = serializers.FloatField(allow_null=True, help_text="0..1")
-    top_hashtags = TagCountSerializer(many=True)
-    top_mentions = TagCountSerializer(many=True)
-    brand_mentions = BrandMentionSerializer(many=True)
-    analyzed_at = serializers.DateTimeField(allow_null=True)
-    engine = serializers.CharField(allow_null=True)
-    similar_creators = SimilarCreatorSerializer(
-        many=True, help_text="The 5 most similar analysed creators (lookalike search), best first."
-    )
-
-
-class PostAISerializer(serializers.Serializer):
-    category = serializers.CharField(allow_null=True)
-    category_confidence = serializers.FloatField(allow_null=True)
-    sentiment = serializers.ChoiceField(choices=Post.Sentiment.choices, allow_null=True)
-    sentiment_score = serializers.FloatField(allow_null=True)
-    sentiment_confidence = serializers.FloatField(allow_null=True)
-    language = serializers.CharField(allow_null=True)
-    language_confidence = serializers.FloatField(allow_null=True)
-    analyzed_at = serializers.DateTimeField(allow_null=True)
-
-
-class ReportPostSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    instagram_post_id = serializers.CharField()
-    shortcode = serializers.CharField()
-    url = serializers.CharField()
-    type = serializers.ChoiceField(choices=Post.Type.choices)
-    caption = serializers.CharField()
-    hashtags = serializers.ListField(child=serializers.CharField())
-    mentions = serializers.ListField(child=serializers.CharField())
-    likes_count = serializers.IntegerField(allow_null=True, help_text="null: unknown (hidden, or not in the export).")
-    comments_count = serializers.IntegerField(allow_null=True, help_text="null: unknown.")
-    video_view_count = serializers.IntegerField(allow_null=True)
-    posted_at = serializers.DateTimeField(allow_null=True)
-    thumbnail_url = serializers.URLField(allow_null=True)
-    engagement_rate = serializers.FloatField(allow_null=True)
-    view_rate = serializers.FloatField(allow_null=True)
-    is_sponsored = serializers.BooleanField()
-    ai = PostAISerializer()
-
-
-class ReportSerializer(serializers.Serializer):
-    overview = OverviewSerializer()
-    audience = AudienceSerializer()
-    engagement = EngagementSerializer()
-    content = ContentSerializer()
-    posts = ReportPostSerializer(many=True)
-
-
-class ReportWithoutPostsSerializer(serializers.Serializer):
-    overview = OverviewSerializer()
-    audience = AudienceSerializer()
-    engagement = EngagementSerializer()
-    content = ContentSerializer()
+# The report's serializers are derived from its typed shape (``profiles.selectors.report_types``):
+# one description for the builder, the schema and the exports.
+ReportSerializer = serializer_for(Report)
+ReportWithoutPostsSerializer = serializer_for(Report, exclude=("posts",), name="ReportWithoutPosts")
+ReportPostSerializer = serializer_for(ReportPost)
 
 
 class AccessSerializer(serializers.Serializer):

@@ -27,15 +27,14 @@ from analysis.api.serializers import AnalysisJobSerializer
 from analysis.models import AnalysisJob
 from analysis.selectors import job_active_for, jobs_visible_to
 from config.errors import Conflict
+from config.shapes import to_data
 from credits.gate import requires_credits
 from credits.selectors import credits_quote
-from profiles import access as profile_access
-from profiles import exports
-from profiles import report as reports
 from profiles import services as profile_services
 from profiles.api import fast_path
 from profiles.api import serializers as s
 from profiles.api.permissions import PaidPlanRequired
+from profiles.export_formats import CONTENT_TYPES
 from profiles.models import Export, Profile, RelatedProfile, TeamProfileAccess
 from profiles.selectors import (
     access_payload,
@@ -46,6 +45,11 @@ from profiles.selectors import (
     profile_viewable_get,
     unlock_url,
 )
+from profiles.selectors import exports as export_reads
+from profiles.selectors import report as reports
+from profiles.selectors.posts import post_report, posts_cache_version, posts_filtered
+from profiles.services import access as profile_access
+from profiles.services import exports
 from teams.api.mixins import TEAM_HEADER_PARAMETER, TeamScopedMixin
 
 UNLOCK_ACTION = "influencer_unlock"
@@ -103,7 +107,7 @@ class CreatorSearchView(TeamScopedMixin, APIView):
         if found["complete"]:
             report, job = reports.report_get(profile_id=found["id"]), None
         else:  # being analysed: what we have so far, uncached, with the job
-            report = reports.report_build(profile=Profile.objects.get(pk=found["id"]))
+            report = to_data(reports.report_build(profile=Profile.objects.get(pk=found["id"])))
             job = _job_payload(request, username)
         return Response(
             {
@@ -184,7 +188,7 @@ class ProfileReportView(TeamScopedMixin, APIView):
             {
                 "username": profile.username,
                 "access": access_payload(actor=actor, profile_id=profile.pk),
-                "report": {section: report[section] for section in reports.SECTIONS if section != "posts"},
+                "report": reports.report_sections(report, posts=False),
             }
         )
 
@@ -215,16 +219,16 @@ class ProfilePostsView(TeamScopedMixin, APIView):
         filters = s.PostFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         query = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        version = reports.posts_cache_version(profile_id=profile.pk)
+        version = posts_cache_version(profile_id=profile.pk)
         key = f"posts:{profile.pk}:{version}:{query}"
         cached = cache.get(key)
         if cached is not None:
             return Response(cached)
-        posts = reports.posts_filtered(profile=profile, **filters.validated_data)
+        posts = posts_filtered(profile=profile, **filters.validated_data)
         paginator = api_settings.DEFAULT_PAGINATION_CLASS()
         page = paginator.paginate_queryset(posts, request, view=self)
         data = paginator.get_paginated_response(
-            [reports.post_payload(post, profile.followers_count) for post in page]
+            [to_data(post_report(post, profile.followers_count)) for post in page]
         ).data
         cache.set(key, data, timeout=settings.POSTS_CACHE_SECONDS)
         return Response(data)
@@ -295,7 +299,9 @@ class ExportCreateView(TeamScopedMixin, APIView):
 class ExportDetailView(TeamScopedMixin, APIView):
     @extend_schema(tags=["exports"], summary="A queued export's status", responses={200: s.ExportSerializer})
     def get(self, request: Request, export_id: Any) -> Response:
-        return Response(s.ExportSerializer(exports.export_get(team_id=request.account_id, export_id=export_id)).data)
+        return Response(
+            s.ExportSerializer(export_reads.export_get(team_id=request.account_id, export_id=export_id)).data
+        )
 
 
 class ExportDownloadView(TeamScopedMixin, APIView):
@@ -316,10 +322,10 @@ class ExportDownloadView(TeamScopedMixin, APIView):
         },
     )
     def get(self, request: Request, export_id: Any) -> HttpResponse:
-        export = exports.export_get(team_id=request.account_id, export_id=export_id)
+        export = export_reads.export_get(team_id=request.account_id, export_id=export_id)
         if export.status != Export.Status.READY:
             raise Conflict(f"The export is {export.status}.", code="export_not_ready")
-        signed = exports.export_signed_url(export=export)
+        signed = export_reads.export_signed_url(export=export)
         if signed is not None:
             response = HttpResponseRedirect(signed)
             response["Cache-Control"] = "private, no-store"
@@ -327,6 +333,6 @@ class ExportDownloadView(TeamScopedMixin, APIView):
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,
-            filename=exports.export_filename(export.format, export.created_at),
-            content_type=exports.CONTENT_TYPES[export.format],
+            filename=export_reads.export_filename(export.format, export.created_at),
+            content_type=CONTENT_TYPES[export.format],
         )

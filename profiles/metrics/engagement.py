@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from profiles.metrics.inputs import (
     MEAN_DECIMALS,
@@ -131,7 +131,7 @@ def posting_frequency(posts: Sequence[PostStats], *, limit: int | None = REPORT_
 
 @dataclass(frozen=True)
 class TimeSlot:
-    key: int  # weekday 0 = Monday .. 6, or hour 0..23 (UTC)
+    key: int = field(metadata={"help": "Weekday (0 = Monday) or hour (0-23, UTC)."})
     label: str
     posts: int
     mean_engagement: float

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from analysis.models import AnalysisJob
-from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
+from profiles.selectors.completeness import profile_completeness
 from tests.pipeline_fixtures import REAL_EXPORT
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from analysis.models import AnalysisJob
-from profiles.completeness import profile_completeness
 from profiles.models import Profile
+from profiles.selectors.completeness import profile_completeness
 
 # Committed transactions, as under `make run`: each pipeline step runs when the previous commits.
 pytestmark = pytest.mark.django_db(transaction=True)

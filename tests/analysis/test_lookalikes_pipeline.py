@@ -13,8 +13,9 @@ from analysis import services
 from analysis.embeddings import embedding_version
 from analysis.models import AnalysisJob, PostEmbedding, ProfileEmbedding
 from analysis.selectors import profile_lookalikes
+from config.shapes import to_data
 from profiles.models import Profile
-from profiles.report import report_build
+from profiles.selectors.report import report_build
 from tests.factories import PostFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,11 +75,11 @@ def test_a_new_creator_analysed_by_the_pipeline_appears_in_lookalikes(
     [(first, similarity)] = profile_lookalikes(profile=others["streetstories"], limit=1)
     assert first == hony and similarity > 0.3
     # ... and so do the report's similar creators (built fresh).
-    similar = report_build(profile=others["streetstories"])["content"]["similar_creators"]
+    similar = to_data(report_build(profile=others["streetstories"]).content.similar_creators)
     assert similar[0]["username"] == "humansofny" and len(similar) == 3
     fields = {"username", "full_name", "avatar_url", "followers_count", "primary_category", "similarity"}
     assert set(similar[0]) == fields
-    assert report_build(profile=hony)["content"]["similar_creators"][0]["username"] == "streetstories"
+    assert report_build(profile=hony).content.similar_creators[0].username == "streetstories"
 
 
 def test_unchanged_inputs_are_not_recomputed_and_a_new_version_is(use_embeddings_engine, settings):

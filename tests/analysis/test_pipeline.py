@@ -16,8 +16,8 @@ from analysis import services
 from analysis.models import AnalysisJob
 from analysis.selectors import repair_steps
 from cdn.models import ImageAsset
-from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile, ProfileSnapshot, RelatedProfile
+from profiles.selectors.completeness import profile_completeness
 from tests.pipeline_fixtures import REAL_EXPORT, real_export
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.api.throttles import LoginEmailRateThrottle, PasswordResetEmailRateThrottle
-from profiles.exports import _cell
+from profiles.export_formats import cell_safe as _cell
 
 pytestmark = pytest.mark.django_db
 

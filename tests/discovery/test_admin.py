@@ -109,12 +109,14 @@ def test_discover_now_action_starts_the_job(admin_client, candidates, monkeypatc
 
 def test_the_tick_is_scheduled_every_minute():
     import importlib
+    from types import SimpleNamespace
 
     from django.apps import apps
+    from django.db import connection
 
     migration = importlib.import_module("discovery.migrations.0002_beat_discovery_tick")
     PeriodicTask.objects.filter(task="discovery.tasks.discovery_tick").delete()
-    migration.schedule(apps, None)
+    migration.schedule(apps, SimpleNamespace(connection=connection))
     task = PeriodicTask.objects.get(task="discovery.tasks.discovery_tick")
     assert task.enabled and task.interval.every == 60 and task.interval.period == "seconds"
     assert task.queue == "default"

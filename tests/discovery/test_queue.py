@@ -18,8 +18,8 @@ from credits.models import CreditTransaction, QuotaUsage, Wallet
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate
 from discovery.selectors import discovery_queue_stats
 from discovery.services import queue
-from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile, RelatedProfile
+from profiles.selectors.completeness import profile_completeness
 from tests.discovery.conftest import SEED, related_name, run_pipeline, write_discovery_dataset
 
 pytestmark = pytest.mark.django_db

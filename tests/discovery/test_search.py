@@ -173,7 +173,7 @@ def test_hashtags_any_of(creators):
 
 
 def test_exclude_unlocked_and_unlocked_flag(creators, user):
-    from profiles.access import access_grant
+    from profiles.services.access import access_grant
 
     access_grant(team=team_of(user), profile=Profile.objects.get(username="humansofny"), granted_by=user)
     result = run(account_id=account_of(user))

@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from analysis import services as analysis_services
 from analysis.models import AnalysisJob
-from profiles.access import access_grant
 from profiles.api import serializers as s
 from profiles.models import Export, Profile, TeamProfileAccess
+from profiles.services.access import access_grant
 from tests.factories import UserFactory, account_of, team_of
 
 pytestmark = pytest.mark.django_db

@@ -27,11 +27,12 @@ from accounts.auth_cache import auth_record_key
 from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from config.cache import breaker
-from profiles import report as reports
-from profiles.access import access_grant, access_revoke
+from config.shapes import to_data
 from profiles.api import fast_path
 from profiles.models import Profile
 from profiles.selectors import access_key
+from profiles.selectors import report as reports
+from profiles.services.access import access_grant, access_revoke
 from tests.config.subprocess_settings import load_settings
 from tests.factories import UserFactory, account_of, team_of
 
@@ -113,7 +114,7 @@ def test_fast_path_sends_the_drf_views_bytes_and_headers(unlocked, user, slow_ca
 
 
 def test_the_cached_report_json_is_what_drf_renders(unlocked):
-    built = reports.report_build(profile=unlocked)
+    built = to_data(reports.report_build(profile=unlocked))
     cached = reports.report_json(profile_id=unlocked.pk)
     assert cached == reports.render_json(built)
     assert reports.report_get(profile_id=unlocked.pk) == json.loads(reports.render_json(built))

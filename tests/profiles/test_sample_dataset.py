@@ -15,10 +15,10 @@ from django.conf import settings as django_settings
 
 from analysis import services as analysis_services
 from analysis.models import AnalysisJob
-from profiles.completeness import profile_completeness
 from profiles.models import Post, Profile
 from profiles.providers.dataset import dataset_index
-from profiles.report import report_get
+from profiles.selectors.completeness import profile_completeness
+from profiles.selectors.report import report_get
 
 SAMPLE_DIR = django_settings.BASE_DIR / "sample_data"
 GOOPER = SAMPLE_DIR / "gooper-45-creators.json"

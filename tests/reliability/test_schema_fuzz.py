@@ -48,8 +48,8 @@ def world(django_db_setup, django_db_blocker):
     """Committed objects the authenticated run can reach; deleted at the end of the module."""
     from analysis.models import AnalysisJob
     from credits.services import credits_grant, wallet_set_plan
-    from profiles.access import access_grant
     from profiles.models import Export
+    from profiles.services.access import access_grant
     from tests.factories import PostFactory, ProfileFactory, UserFactory, account_of, team_of
 
     with django_db_blocker.unblock():

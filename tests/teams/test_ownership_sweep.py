@@ -23,8 +23,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 from analysis import services as analysis_services
 from analysis.models import AnalysisJob
 from credits.services import credits_grant, wallet_set_plan
-from profiles.access import access_grant
 from profiles.models import Export, Profile
+from profiles.services.access import access_grant
 from teams.models import Invitation, Membership
 from tests.factories import UserFactory, team_of
 

@@ -17,9 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from analysis import services
 from analysis.models import AnalysisJob
 from analysis.services import inline_pipeline
-from profiles.completeness import profile_completeness
 from profiles.models import Profile
 from profiles.providers.dataset import dataset_index
+from profiles.selectors.completeness import profile_completeness
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from analysis import services
 from analysis.models import AnalysisJob
 from analysis.selectors import repair_steps
 from analysis.services import inline_pipeline
-from profiles.completeness import profile_completeness, profiles_incomplete
 from profiles.models import Profile
+from profiles.selectors.completeness import profile_completeness, profiles_incomplete
 
 
 def _glob_to_regex(pattern: str) -> str:

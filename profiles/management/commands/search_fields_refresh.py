@@ -1,6 +1,6 @@
 """``manage.py search_fields_refresh [--username U ...]``: recompute the stored search fields.
 
-Discovery filters and sorts on columns stored by ``profiles.search`` at each scrape and
+Discovery filters and sorts on columns stored by ``profiles.services.search_fields`` at each scrape and
 pipeline run; this fills them for profiles stored before (or after a formula change).
 """
 
@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from profiles.models import Profile
-from profiles.search import contact_email_extract, profile_search_fields_refresh
+from profiles.selectors.search_fields import contact_email_extract
+from profiles.services.search_fields import profile_search_fields_refresh
 
 
 class Command(BaseCommand):

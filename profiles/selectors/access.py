@@ -8,7 +8,7 @@ two shapes callers need, and nowhere else:
   (locked) domain error, for views of one creator;
 - ``Profile.objects.viewable_by(actor)`` for querysets (exports, lists).
 
-Access is cached per team and creator (``access_cached``), dropped by ``profiles.access``
+Access is cached per team and creator (``access_cached``), dropped by ``profiles.services.access``
 whenever a grant or revoke changes it; the cached report's fast path reads the same keys.
 """
 
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from config.errors import NotFound, PermissionDenied
 from profiles.models import Profile, TeamProfileAccess
-from profiles.report import creator_lookup
+from profiles.selectors.report import creator_lookup
 from profiles.usernames import username_clean
 
 _ACCESS_KEY = "access:v3:{team}:{profile}"

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from profiles.models import Profile, TeamProfileAccess
-from profiles.selectors import access_key
+from profiles.selectors.access import access_key
 
 
 def _drop_cached(team_id: Any, profile_id: Any) -> None:

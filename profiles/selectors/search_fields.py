@@ -1,5 +1,8 @@
 """The stored search fields of a creator: what discovery filters and sorts on, as columns.
 
+Computed here (``search_fields_compute``, no writes); stored by
+``profiles.services.search_fields.profile_search_fields_refresh``.
+
 Discovery searches a million creators, so nothing it filters or sorts on may be computed per
 request from posts or snapshots. ``profile_search_fields_refresh`` computes them once per
 scrape or pipeline run from the same metric functions the report uses (``profiles.metrics``)
@@ -21,13 +24,12 @@ import re
 from collections import Counter
 from typing import Any
 
-from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
 from profiles import metrics
 from profiles.metrics.sponsorship import post_sponsorship
 from profiles.models import Post, Profile
+from profiles.selectors.posts import post_stats, profile_stats, snapshot_points
 
 SEARCH_HASHTAGS = 30  # the most used hashtags of the latest posts kept for the hashtag filter
 
@@ -91,32 +93,18 @@ def _has_engagement_data(stats: list[metrics.PostStats]) -> bool:
 
 def search_fields_compute(*, profile: Profile, posts: list[Post], snapshots: list[Any]) -> dict[str, Any]:
     """The stored search fields of ``profile`` from its latest posts and snapshots (no writes)."""
-    from profiles.report import post_stats
-
     stats = metrics.latest_posts([post_stats(post) for post in posts])
     followers = profile.followers_count
     known = bool(stats) and _has_engagement_data(stats)
     summary = metrics.engagement_stats(stats, followers) if known else None
     views = [s.views for s in stats if s.is_video and s.views]
     dated = [s.posted_at for s in stats if s.posted_at is not None]
-    points = [
-        metrics.SnapshotPoint(
-            captured_at=s.captured_at, followers=s.followers_count, following=s.following_count, posts=s.posts_count
-        )
-        for s in snapshots
-    ]
+    points = snapshot_points(snapshots)
     growth = metrics.growth_over(points, days=30, now=timezone.now()) if points else None
     quality = None
     if known:
         quality = metrics.audience_quality_estimate(
-            metrics.ProfileStats(
-                followers=followers,
-                following=profile.following_count,
-                is_verified=profile.is_verified,
-                biography=profile.biography,
-                external_url=profile.external_url,
-                external_urls=tuple(profile.external_urls or ()),
-            ),
+            profile_stats(profile),
             stats,
         ).score
     tags = Counter(tag.lower() for post in posts for tag in (post.hashtags or []) if isinstance(tag, str))
@@ -138,32 +126,3 @@ def search_fields_compute(*, profile: Profile, posts: list[Post], snapshots: lis
         "top_language": _top_language(profile.ai_language_distribution),
         "search_hashtags": [tag for tag, _ in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))][:SEARCH_HASHTAGS],
     }
-
-
-def _vector_update(profile: Profile, posts: list[Post]) -> None:
-    captions = "\n".join(post.caption for post in posts if post.caption)
-    text = "\n".join(filter(None, [profile.full_name, profile.username, profile.category, profile.biography, captions]))
-    config = ts_config(profile.top_language)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE profiles_profile SET search_vector = "
-            "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector('simple'::regconfig, %s), 'B') "
-            "WHERE id = %s",
-            [config, text, text, profile.pk],
-        )
-
-
-def profile_search_fields_refresh(*, profile: Profile) -> Profile:
-    """Recompute and store the search fields (and the PostgreSQL search vector) of ``profile``."""
-    posts = list(
-        profile.posts.order_by(F("posted_at").desc(nulls_last=True), "instagram_post_id")[: metrics.REPORT_WINDOW]
-    )
-    snapshots = list(profile.snapshots.order_by("captured_at"))
-    fields = search_fields_compute(profile=profile, posts=posts, snapshots=snapshots)
-    fields["search_refreshed_at"] = timezone.now()
-    for name, value in fields.items():
-        setattr(profile, name, value)
-    Profile.objects.filter(pk=profile.pk).update(**fields)
-    if connection.vendor == "postgresql":
-        _vector_update(profile, posts)
-    return profile

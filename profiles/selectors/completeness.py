@@ -18,11 +18,12 @@ admin column, its filter, the repair scan and the API agree and cost one query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, Least
 
+from config.shapes import to_data
 from profiles.models import Profile
 
 REQUIRED_POSTS = 12
@@ -39,22 +40,14 @@ _ANALYSED = (
 class Completeness:
     is_complete: bool
     criteria: dict[str, bool]
+    missing: list[str]
     required_posts: int
     posts_stored: int
     posts_analysed: int
     posts_thumbnails: int
-    missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {
-            "is_complete": self.is_complete,
-            "criteria": self.criteria,
-            "missing": self.missing,
-            "required_posts": self.required_posts,
-            "posts_stored": self.posts_stored,
-            "posts_analysed": self.posts_analysed,
-            "posts_thumbnails": self.posts_thumbnails,
-        }
+        return to_data(self)
 
 
 def profiles_annotate_completeness(queryset: QuerySet[Profile] | None = None) -> QuerySet[Profile]:
