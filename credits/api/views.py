@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.params import int_parameter, int_query_param
 from credits import selectors
 from credits.api import serializers as s
 from credits.models import CreditTransaction, Wallet
@@ -146,24 +147,16 @@ class TransactionSearchView(OwnWalletMixin, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        value = int(request.query_params.get(name, default))
-    except (TypeError, ValueError):
-        value = default
-    return max(lo, min(hi, value))
-
-
 class UsageMonthlyView(OwnWalletMixin, APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[OpenApiParameter("months", int, description="Billing cycles to include (1-24, default 6)")],
+        parameters=[int_parameter("months", default=6, minimum=1, maximum=24, description="Billing cycles to include")],
         responses=s.UsageMonthlySerializer,
         summary="Quota and free uses of this cycle, and usage per past cycle",
     )
     def get(self, request: Request) -> Response:
         wallet = self.get_wallet()
-        months = _int_param(request, "months", 6, 1, 24)
+        months = int_query_param(request.query_params, "months", default=6, minimum=1, maximum=24)
         data = {
             "current_cycle": _allowance_dicts(wallet),
             "cycles": selectors.usage_by_cycle(wallet=wallet, cycles=months),
@@ -174,12 +167,14 @@ class UsageMonthlyView(OwnWalletMixin, APIView):
 class SpendingAnalyticsView(OwnWalletMixin, APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[OpenApiParameter("months", int, description="Calendar months to include (1-24, default 6)")],
+        parameters=[
+            int_parameter("months", default=6, minimum=1, maximum=24, description="Calendar months to include")
+        ],
         responses=s.MonthlySpendingSerializer(many=True),
         summary="Credits spent per month and action",
     )
     def get(self, request: Request) -> Response:
-        months = _int_param(request, "months", 6, 1, 24)
+        months = int_query_param(request.query_params, "months", default=6, minimum=1, maximum=24)
         rows = selectors.spending_by_month(wallet=self.get_wallet(), months=months, now=timezone.now())
         return Response(s.MonthlySpendingSerializer(rows, many=True).data)
 
@@ -187,13 +182,13 @@ class SpendingAnalyticsView(OwnWalletMixin, APIView):
 class CanPerformView(OwnWalletMixin, APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[OpenApiParameter("quantity", int, description="Units (default 1)")],
+        parameters=[int_parameter("quantity", default=1, minimum=1, maximum=100_000, description="Units")],
         responses=s.QuoteSerializer,
         summary="Whether the user can perform an action now, its cost and which bucket would pay",
     )
     def get(self, request: Request, action_type: str) -> Response:
         self.get_wallet()
-        quantity = _int_param(request, "quantity", 1, 1, 100_000)
+        quantity = int_query_param(request.query_params, "quantity", default=1, minimum=1, maximum=100_000)
         quote = selectors.credits_quote(account_id=request.account_id, action_type=action_type, quantity=quantity)
         return Response(s.QuoteSerializer(quote.as_dict()).data)
 
