@@ -4,7 +4,9 @@ The broker is a Redis the test starts on a spare port; the worker runs the real 
 (dataset provider, a slow local image host, the rules engine). While the job stores its
 media the worker is killed; its task was never acknowledged (``acks_late``), so a new worker
 gets it again after the visibility timeout (3 s here, ``CELERY_VISIBILITY_TIMEOUT``). The job
-completes once: one profile, each post once, each image once, one ``completed`` event.
+completes once: one profile, each post once, each image once, one ``completed`` event; and
+the unlock that paid for it is charged once and never refunded (a retried job is not a
+failed one), its access intact.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from django.db import connection
 
 from analysis.models import AnalysisJob
 from cdn.models import ImageAsset
-from profiles.models import Post, Profile
+from credits.models import CreditTransaction, Wallet
+from credits.selectors import credits_quote
+from credits.services import credits_grant, credits_spend
+from profiles.models import Post, Profile, TeamProfileAccess
+from profiles.services.access import access_grant
+from profiles.services.creators import profile_get_or_create
+from tests.factories import UserFactory, team_of
 from tests.pipeline_fixtures import write_export
 from tests.reliability import procs
 
@@ -68,7 +76,20 @@ def test_a_worker_killed_mid_job_the_job_completes_once(tmp_path, image_host):
             CELERY_VISIBILITY_TIMEOUT="3",
             CELERY_BROKER_TRANSPORT_EXTRA=json.dumps({"unacked_restore_interval": 1, "unacked_restore_throttle": 1}),
         )
-        job = AnalysisJob.objects.create(username="humansofny", steps=["scrape", "media", "ai"])
+        # A paid unlock, as the credit gate records it: the charge and the access, then its job.
+        user = UserFactory()
+        team = team_of(user)
+        credits_grant(account_id=team.pk, amount=500, reason="test", idempotency_key="grant-worker-kill")
+        price = credits_quote(account_id=team.pk, action_type="influencer_unlock").credits_per_unit
+        credits_spend(
+            account_id=team.pk, actor=user, action_type="influencer_unlock", reference="profile:humansofny",
+            idempotency_key="unlock-worker-kill",
+        )  # fmt: skip
+        access_grant(team=team, profile=profile_get_or_create(username="humansofny"), granted_by=user)
+        balance = Wallet.objects.get(account_id=team.pk).balance
+        job = AnalysisJob.objects.create(
+            username="humansofny", steps=["scrape", "media", "ai"], requested_by=user, team=team, trigger="user"
+        )
         from celery import Celery
 
         sender = Celery(broker=env["CELERY_BROKER_URL"])
@@ -103,3 +124,8 @@ def test_a_worker_killed_mid_job_the_job_completes_once(tmp_path, image_host):
     assert assets.count() == assets.values("source_url").distinct().count()
     assert job.events.filter(message="completed").count() == 1
     assert AnalysisJob.objects.count() == 1
+    # The unlock: charged once (the Free plan's quota or credits), never refunded, access kept.
+    ledger = CreditTransaction.objects.filter(wallet__account_id=team.pk, reference="profile:humansofny")
+    assert ledger.filter(kind="spend").count() == 1 and not ledger.filter(kind="refund").exists()
+    assert Wallet.objects.get(account_id=team.pk).balance == balance and price > 0
+    assert TeamProfileAccess.objects.filter(team=team, profile=profile).count() == 1
