@@ -133,6 +133,21 @@ def filters_apply(queryset: QuerySet[Profile], filters: dict[str, Any], *, accou
     return queryset
 
 
+def relevance_candidates(queryset: QuerySet[Profile], filters: dict[str, Any]) -> QuerySet[Profile]:
+    """The matches that relevance ranks: at most ``DISCOVERY_RELEVANCE_CANDIDATES``, the most
+    followed (PostgreSQL with keywords; elsewhere relevance is the followers order anyway).
+
+    ``ts_rank`` is computed per row: ranking every match of a common word would read and rank
+    each of them. The candidates come from the followers index (or the GIN bitmap for a rare
+    word: the planner chooses), then only they are ranked.
+    """
+    if connection.vendor != "postgresql" or not filters.get("keywords"):
+        return queryset
+    limit = settings.DISCOVERY_RELEVANCE_CANDIDATES
+    top = queryset.order_by(F("followers_count").desc(), "-id").values("pk")[:limit]
+    return queryset.filter(pk__in=top)
+
+
 def relevance_annotate(queryset: QuerySet[Profile], filters: dict[str, Any]) -> QuerySet[Profile]:
     """Annotate ``rank`` (PostgreSQL ``ts_rank``; followers as a proxy on SQLite)."""
     if connection.vendor == "postgresql" and filters.get("keywords"):

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from config.errors import ValidationFailed
@@ -34,6 +34,7 @@ from discovery.selectors.filters import (
     discoverable_profiles,
     filters_apply,
     relevance_annotate,
+    relevance_candidates,
     unlocked_accesses,
 )
 from profiles.models import ContactEmailReveal, Profile
@@ -124,10 +125,33 @@ def cursor_decode(token: str, *, query: str, sort: Sort) -> Cursor:
     return cursor
 
 
+def count_capped(queryset: QuerySet[Profile], cap: int) -> int | None:
+    """The rows of ``queryset`` counted up to ``cap + 1``; None when counting takes longer than
+    ``DISCOVERY_TOTAL_COUNT_MS`` (PostgreSQL: the statement is cancelled, nothing else is)."""
+    capped = queryset.order_by().values("pk")[: cap + 1]
+    if connection.vendor != "postgresql":
+        return capped.count()
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('statement_timeout')")
+        (previous,) = cur.fetchone()
+    try:
+        with transaction.atomic():  # a savepoint: a cancelled count rolls back only itself
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [f"{settings.DISCOVERY_TOTAL_COUNT_MS}ms"]
+                )
+            counted = capped.count()
+            with connection.cursor() as cur:  # a released savepoint keeps SET LOCAL: put it back
+                cur.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+            return counted
+    except OperationalError:  # QueryCanceled: too slow to count exactly
+        return None
+
+
 def _total(queryset: QuerySet[Profile]) -> tuple[int, bool]:
     cap = settings.DISCOVERY_TOTAL_EXACT_CAP
-    counted = queryset.order_by().values("pk")[: cap + 1].count()
-    if counted <= cap:
+    counted = count_capped(queryset, cap)
+    if counted is not None and counted <= cap:
         return counted, True
     if connection.vendor != "postgresql":
         return counted, False  # "more than the cap": no planner estimate to give
@@ -136,7 +160,8 @@ def _total(queryset: QuerySet[Profile]) -> tuple[int, bool]:
         cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cur.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), False
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    return (max(estimate, cap + 1) if counted is not None else estimate), False
 
 
 def _sort_value(row: dict[str, Any], sort: Sort) -> Any:
@@ -176,7 +201,7 @@ def search_page(
     """One page of previews for validated filters (see ``filters_apply``)."""
     sort = SORTS[sort_name]
     base = filters_apply(discoverable_profiles(), filters, account_id=account_id)
-    ordered = relevance_annotate(base, filters) if sort.column is None else base
+    ordered = relevance_annotate(relevance_candidates(base, filters), filters) if sort.column is None else base
     columns = [*PREVIEW_COLUMNS, *([sort.column] if sort.column and sort.column not in PREVIEW_COLUMNS else [])]
     rows_qs = _with_viewer_flags(ordered, account_id).values(
         *columns, *(["rank"] if sort.column is None else []), "unlocked", "email_revealed"
@@ -211,6 +236,11 @@ def search_page(
     notes = []
     if sort.column is None and connection.vendor != "postgresql":
         notes.append("relevance needs PostgreSQL full-text search; ordered by followers here")
+    elif sort.column is None and total > settings.DISCOVERY_RELEVANCE_CANDIDATES:
+        notes.append(
+            f"relevance ranks the {settings.DISCOVERY_RELEVANCE_CANDIDATES:,} most followed of "
+            f"{'about ' if not exact else ''}{total:,} matches; add filters to rank the others"
+        )
     return SearchPage(
         results=[_preview(row, unlock_price) for row in rows],
         page=page,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate
+from profiles.models import Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,20 @@ def test_the_tick_is_scheduled_every_minute():
     task = PeriodicTask.objects.get(task="discovery.tasks.discovery_tick")
     assert task.enabled and task.interval.every == 60 and task.interval.period == "seconds"
     assert task.queue == "default"
+
+
+def test_the_counts_are_refreshed_by_a_periodic_task_and_then_cost_no_query(creators, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from discovery.selectors.overview import category_counts
+    from discovery.tasks import discovery_counts_refresh
+
+    task = PeriodicTask.objects.get(task="discovery.tasks.discovery_counts_refresh")
+    assert task.enabled and task.interval.every == 120 and task.queue == "default"
+    cache.clear()
+    Profile.objects.filter(username="acidgigi").update(ai_primary_content_type="Music")
+    assert discovery_counts_refresh.apply().get() == {"ai_primary_content_type": ANY, "top_language": ANY}
+    with django_assert_num_queries(0):
+        counts = {row["name"]: row["creators"] for row in category_counts()}
+    expected = Profile.objects.filter(discoverable=True, ai_primary_content_type="Music").count()
+    assert counts["Music"] == expected >= 1

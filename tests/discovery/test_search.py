@@ -12,6 +12,7 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from discovery.api.serializers import FiltersSerializer
@@ -237,3 +238,36 @@ def test_total_is_exact_up_to_the_cap_then_an_estimate(creators, settings):
     settings.DISCOVERY_TOTAL_EXACT_CAP = 100
     result = run({"followers_min": 1000}, page_size=5)
     assert (result.total, result.total_is_exact) == (46, True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLITE: relevance is PostgreSQL full-text search")
+def test_relevance_ranks_only_the_most_followed_candidates(creators, settings):
+    both = {"radiobocconi", "prodbybrail"}
+    followers = dict(Profile.objects.filter(username__in=both).values_list("username", "followers_count"))
+    most_followed = max(followers, key=followers.get)
+    settings.DISCOVERY_RELEVANCE_CANDIDATES = 1
+    result = run({"keywords": "spotify"}, sort="relevance")
+    assert names(result) == [most_followed] and result.total == 2  # the total still counts every match
+    assert any("ranks the 1 most followed of 2 matches" in note for note in result.notes)
+    settings.DISCOVERY_RELEVANCE_CANDIDATES = 2_000
+    result = run({"keywords": "spotify"}, sort="relevance")
+    assert set(names(result)) == both and not result.notes
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLITE: no statement timeout")
+def test_a_slow_exact_count_gives_way_to_the_estimate(creators, settings):
+    from discovery.selectors.search import count_capped
+
+    def timeout() -> str:
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('statement_timeout')")
+            return cur.fetchone()[0]
+
+    before = timeout()
+    settings.DISCOVERY_TOTAL_COUNT_MS = 50
+    slow = Profile.objects.extra(where=["pg_sleep(0.2) IS NOT NULL"])
+    assert count_capped(slow, 1000) is None  # cancelled after 50 ms, not 0.2 s per row
+    assert timeout() == before  # the savepoint took the timeout back with it
+    assert count_capped(Profile.objects.all(), 1000) == Profile.objects.count()
+    assert timeout() == before  # and a count that finished puts it back
+    assert Profile.objects.exists()  # the transaction is usable after the cancelled count
