@@ -312,6 +312,18 @@ def _expire_stale(team: Team) -> None:
     )
 
 
+def invitations_expire() -> int:
+    """Mark every pending invitation past its expiry as expired (the daily task); how many.
+
+    Seats and the one-pending-invitation-per-email rule already ignore expired ones (they
+    compare ``expires_at``); this keeps the stored status true for lists, filters and the admin.
+    """
+    now = timezone.now()
+    return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now).update(
+        status=Invitation.Status.EXPIRED, updated_at=now
+    )
+
+
 def _send_on_commit(invitation: Invitation) -> None:
     # By name (config.tasks): services never import their app's task module.
     task_send_on_commit("teams.tasks.invitation_email_send", str(invitation.pk))

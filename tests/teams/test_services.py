@@ -455,3 +455,20 @@ def test_team_list_for_user_shows_role_plan_and_seats(team, owner, add_member, s
         (other.pk, "owner", "free", 1, 1),
     ]
     assert [r["is_default"] for r in rows] == [True, False, False]
+
+
+def test_the_daily_task_marks_every_stale_invitation_expired(team, owner, set_plan):
+    from django_celery_beat.models import PeriodicTask
+
+    from teams.tasks import invitations_expire
+
+    set_plan(team, "premium")
+    stale = services.invitation_create(team=team, actor=owner, email="old@example.com")
+    fresh = services.invitation_create(team=team, actor=owner, email="new@example.com")
+    Invitation.objects.filter(pk=stale.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert invitations_expire.apply().get() == 1
+    assert Invitation.objects.get(pk=stale.pk).status == Invitation.Status.EXPIRED
+    assert Invitation.objects.get(pk=fresh.pk).status == Invitation.Status.PENDING
+    assert invitations_expire.apply().get() == 0  # idempotent
+    task = PeriodicTask.objects.get(task="teams.tasks.invitations_expire")
+    assert task.enabled and task.crontab.hour == "3" and task.queue == "default"
