@@ -34,6 +34,15 @@ class Command(BaseCommand):
             f"  API docs:  {base_url}/api/docs/",
             f"  Email:     {user.email}",
             f"  Password:  {password}",
+            "",
+            "  Try the API (a bearer token from the login, then a report, a browse page, lookalikes):",
+            "    read -rsp 'Password: ' PASSWORD; echo",
+            f"    TOKEN=$(curl -s -X POST {base_url}/api/v1/auth/login -H 'Content-Type: application/json' \\",
+            f'      -d "{{\\"email\\": \\"{user.email}\\", \\"password\\": \\"$PASSWORD\\"}}" \\',
+            "      | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access\"])')",
+            f'    curl -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/search/creator/humansofny',
+            f"    curl -H \"Authorization: Bearer $TOKEN\" '{base_url}/api/v1/discovery/browse?sort=engagement_rate'",
+            f'    curl -H "Authorization: Bearer $TOKEN" {base_url}/api/v1/discovery/lookalikes/humansofny',
             rule,
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
