@@ -405,16 +405,24 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards.")
     parser.add_argument("--quick", action="store_true", help="100k rows, 10 runs.")
     parser.add_argument("--skip-baseline", action="store_true", help="Only the indexed runs.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure a database kept by an earlier --keep run again (no load, no index build; implies --keep).",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        args.keep, args.skip_baseline = True, True
     if args.quick:
         args.rows, args.runs = min(args.rows, 100_000), 10
     if not args.db.startswith("ca_bench_"):
         parser.error("--db must start with ca_bench_ (the bench drops and recreates it)")
     import psycopg
 
-    with psycopg.connect(args.admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
+    if not args.reuse:
+        with psycopg.connect(args.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+            admin.execute(f'CREATE DATABASE "{args.db}"')
     db_url = args.admin_url.rsplit("/", 1)[0] + f"/{args.db}"
     figures: dict[str, Any] = {"rows": args.rows, "runs": args.runs}
     try:
@@ -425,12 +433,16 @@ def main() -> int:
             started = time.perf_counter()
             call_command("migrate", verbosity=0)
             figures["migrate_s"] = round(time.perf_counter() - started, 1)
-            defs = _index_defs()
+            defs = [] if args.reuse else _index_defs()
             for name, _ in defs:
                 _sql(f"DROP INDEX {name}")
-            print(f"loading {args.rows:,} synthetic creators ...", flush=True)
-            figures["load"] = load(args.rows)
-            print(f"  {figures['load']}", flush=True)
+            if args.reuse:
+                figures["rows"] = _sql("SELECT count(*) FROM profiles_profile")[0][0]
+                print(f"reusing {figures['rows']:,} creators and their indexes", flush=True)
+            else:
+                print(f"loading {args.rows:,} synthetic creators ...", flush=True)
+                figures["load"] = load(args.rows)
+                print(f"  {figures['load']}", flush=True)
             figures["table_mb"] = round(_sql("SELECT pg_total_relation_size('profiles_profile')")[0][0] / 2**20, 1)
             if not args.skip_baseline:
                 print("baseline: without the discovery indexes", flush=True)
