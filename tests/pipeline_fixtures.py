@@ -109,3 +109,16 @@ def pipeline_settings(settings, tmp_path, image_host):
 
 def real_export() -> dict:
     return json.loads(REAL_EXPORT.read_text(encoding="utf-8"))[0]
+
+
+@pytest.fixture
+def analysed(pipeline_settings, django_capture_on_commit_callbacks):
+    """@humansofny through the whole pipeline (real export, local images), complete."""
+    from analysis import services as analysis_services
+    from analysis.models import AnalysisJob
+    from profiles.models import Profile
+
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis_services.job_start(username="humansofny")
+    assert AnalysisJob.objects.get().status == "completed"
+    return Profile.objects.get(username="humansofny")

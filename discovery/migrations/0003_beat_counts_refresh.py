@@ -6,24 +6,18 @@ every two, a request never finds them expired and never pays for the ``GROUP BY`
 
 from django.db import migrations
 
+from config.beat import periodic_task_schedule, periodic_task_unschedule
+
 TASK = "discovery.tasks.discovery_counts_refresh"
 NAME = "discovery: refresh the creators-per-category and per-language counts"
 
 
 def schedule(apps, schema_editor):
-    db = schema_editor.connection.alias
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_two_minutes, _ = IntervalSchedule.objects.using(db).get_or_create(every=120, period="seconds")
-    PeriodicTask.objects.using(db).update_or_create(
-        name=NAME,
-        defaults={"task": TASK, "interval": every_two_minutes, "crontab": None, "enabled": True, "queue": "default"},
-    )
+    periodic_task_schedule(apps, schema_editor, name=NAME, task=TASK, every_seconds=120)
 
 
 def unschedule(apps, schema_editor):
-    db = schema_editor.connection.alias
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.using(db).filter(name=NAME).delete()
+    periodic_task_unschedule(apps, schema_editor, name=NAME)
 
 
 class Migration(migrations.Migration):

@@ -2,25 +2,18 @@
 
 from django.db import migrations
 
+from config.beat import periodic_task_schedule, periodic_task_unschedule
+
 TASK = "teams.tasks.invitations_expire"
 NAME = "teams: mark pending invitations past their expiry as expired"
 
 
 def schedule(apps, schema_editor):
-    db = schema_editor.connection.alias
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.using(db).get_or_create(
-        minute="17", hour="3", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
-    PeriodicTask.objects.using(db).update_or_create(
-        name=NAME, defaults={"task": TASK, "crontab": crontab, "interval": None, "enabled": True, "queue": "default"}
-    )
+    periodic_task_schedule(apps, schema_editor, name=NAME, task=TASK, crontab={"minute": "17", "hour": "3"})
 
 
 def unschedule(apps, schema_editor):
-    db = schema_editor.connection.alias
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.using(db).filter(name=NAME).delete()
+    periodic_task_unschedule(apps, schema_editor, name=NAME)
 
 
 class Migration(migrations.Migration):

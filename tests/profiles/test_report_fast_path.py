@@ -24,8 +24,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services as account_services
 from accounts.auth_cache import auth_record_key
-from analysis import services as analysis_services
-from analysis.models import AnalysisJob
 from config.cache import breaker
 from config.shapes import to_data
 from profiles.api import fast_path
@@ -39,15 +37,6 @@ from tests.factories import UserFactory, account_of, team_of
 pytestmark = pytest.mark.django_db
 
 SEARCH = "/api/v1/search/creator/{}"
-
-
-@pytest.fixture
-def analysed(pipeline_settings, django_capture_on_commit_callbacks) -> Profile:
-    """@humansofny through the whole pipeline (real export, local images), complete."""
-    with django_capture_on_commit_callbacks(execute=True):
-        analysis_services.job_start(username="humansofny")
-    assert AnalysisJob.objects.get().status == "completed"
-    return Profile.objects.get(username="humansofny")
 
 
 @pytest.fixture

@@ -8,24 +8,13 @@ import typing
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from analysis import services as analysis_services
-from analysis.models import AnalysisJob
 from config.shapes import from_data, optional_inner, shape_hints, to_data
 from profiles.api import serializers as s
 from profiles.export_formats import POST_COLUMNS, PROFILE_COLUMNS, post_rows, profile_row
-from profiles.models import Profile
 from profiles.selectors.report import report_build, report_get, report_typed_get
 from profiles.selectors.report_types import Report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def analysed(pipeline_settings, django_capture_on_commit_callbacks) -> Profile:
-    with django_capture_on_commit_callbacks(execute=True):
-        analysis_services.job_start(username="humansofny")
-    assert AnalysisJob.objects.get().status == "completed"
-    return Profile.objects.get(username="humansofny")
 
 
 def _paths(cls: type, prefix: str = "") -> set[str]:

@@ -16,8 +16,6 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
-from analysis import services as analysis_services
-from analysis.models import AnalysisJob
 from credits.models import CreditTransaction, Wallet
 from credits.services import credits_grant, wallet_set_plan
 from profiles.models import Profile, TeamProfileAccess
@@ -88,14 +86,6 @@ def _client(user, team=None) -> APIClient:
     if team is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}", HTTP_X_TEAM_ID=str(team.pk))
     return client
-
-
-@pytest.fixture
-def analysed(pipeline_settings, django_capture_on_commit_callbacks) -> Profile:
-    with django_capture_on_commit_callbacks(execute=True):
-        analysis_services.job_start(username="humansofny")
-    assert AnalysisJob.objects.get().status == "completed"
-    return Profile.objects.get(username="humansofny")
 
 
 @pytest.mark.django_db
