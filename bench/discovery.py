@@ -351,7 +351,13 @@ def measure(runs: int) -> list[dict[str, Any]]:
 
 def explain_all() -> dict[str, str]:
     """``EXPLAIN ANALYZE`` of each query's page SQL (the ORM's own statement)."""
-    from discovery.selectors.filters import SORTS, discoverable_profiles, filters_apply, relevance_annotate
+    from discovery.selectors.filters import (
+        SORTS,
+        discoverable_profiles,
+        filters_apply,
+        relevance_annotate,
+        relevance_candidates,
+    )
     from discovery.selectors.search import _phase_rows
 
     plans = {}
@@ -359,7 +365,8 @@ def explain_all() -> dict[str, str]:
         page = _prepare(filters, sort, offset)
         spec = SORTS[page.sort]
         base = filters_apply(discoverable_profiles(), page.filters, account_id=uuid.uuid4())
-        base = relevance_annotate(base, page.filters) if spec.column is None else base
+        if spec.column is None:  # as search_page ranks: the candidates only
+            base = relevance_annotate(relevance_candidates(base, page.filters), page.filters)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 

@@ -445,10 +445,12 @@ DISCOVERY_PAGE_SIZE_MAX = env.int("DISCOVERY_PAGE_SIZE_MAX", default=50)
 DISCOVERY_TOTAL_EXACT_CAP = env.int("DISCOVERY_TOTAL_EXACT_CAP", default=1_000)
 # The exact count of a search's total may take this long (PostgreSQL statement_timeout); past
 # it the total is the planner's estimate, said so in the response (total_is_exact false).
-DISCOVERY_TOTAL_COUNT_MS = env.int("DISCOVERY_TOTAL_COUNT_MS", default=40)
+DISCOVERY_TOTAL_COUNT_MS = env.int("DISCOVERY_TOTAL_COUNT_MS", default=25)
+# A planner estimate this many times the exact cap is not counted at all (clearly "many").
+DISCOVERY_TOTAL_SKIP_FACTOR = env.int("DISCOVERY_TOTAL_SKIP_FACTOR", default=10)
 # Relevance (ts_rank, computed per row) ranks at most this many matches: the most followed
 # ones. A word found in a tenth of a million creators would otherwise be ranked 100,000 times.
-DISCOVERY_RELEVANCE_CANDIDATES = env.int("DISCOVERY_RELEVANCE_CANDIDATES", default=2_000)
+DISCOVERY_RELEVANCE_CANDIDATES = env.int("DISCOVERY_RELEVANCE_CANDIDATES", default=1_000)
 DISCOVERY_REPEAT_FREE_HOURS = env.int("DISCOVERY_REPEAT_FREE_HOURS", default=24)
 DISCOVERY_COUNTS_CACHE_SECONDS = env.int("DISCOVERY_COUNTS_CACHE_SECONDS", default=300)
 

@@ -145,7 +145,9 @@ def relevance_candidates(queryset: QuerySet[Profile], filters: dict[str, Any]) -
         return queryset
     limit = settings.DISCOVERY_RELEVANCE_CANDIDATES
     top = queryset.order_by(F("followers_count").desc(), "-id").values("pk")[:limit]
-    return queryset.filter(pk__in=top)
+    # Every filter is applied inside ``top``: the outer query reads the candidates by id only
+    # (applying the filters again would recheck each candidate's search vector a second time).
+    return Profile.objects.filter(pk__in=top)
 
 
 def relevance_annotate(queryset: QuerySet[Profile], filters: dict[str, Any]) -> QuerySet[Profile]:

@@ -148,19 +148,34 @@ def count_capped(queryset: QuerySet[Profile], cap: int) -> int | None:
         return None
 
 
-def _total(queryset: QuerySet[Profile]) -> tuple[int, bool]:
-    cap = settings.DISCOVERY_TOTAL_EXACT_CAP
-    counted = count_capped(queryset, cap)
-    if counted is not None and counted <= cap:
-        return counted, True
-    if connection.vendor != "postgresql":
-        return counted, False  # "more than the cap": no planner estimate to give
+def _estimate(queryset: QuerySet[Profile]) -> int:
+    """The planner's row estimate of ``queryset`` (PostgreSQL; ``EXPLAIN`` plans, runs nothing)."""
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cur.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _total(queryset: QuerySet[Profile]) -> tuple[int, bool]:
+    """The number of matches: exact up to ``DISCOVERY_TOTAL_EXACT_CAP``, else an estimate.
+
+    On PostgreSQL the planner's estimate comes first (a plan, no rows read): far above the cap
+    (``DISCOVERY_TOTAL_SKIP_FACTOR`` times) nothing is counted; otherwise the rows are counted
+    up to the cap within ``DISCOVERY_TOTAL_COUNT_MS``, and past the cap or the time the
+    estimate stands (``total_is_exact`` false).
+    """
+    cap = settings.DISCOVERY_TOTAL_EXACT_CAP
+    if connection.vendor != "postgresql":
+        counted = count_capped(queryset, cap)
+        return counted, counted <= cap  # past the cap: "more than the cap", no estimate to give
+    estimate = _estimate(queryset)
+    if estimate >= cap * settings.DISCOVERY_TOTAL_SKIP_FACTOR:
+        return estimate, False
+    counted = count_capped(queryset, cap)
+    if counted is not None and counted <= cap:
+        return counted, True
     return (max(estimate, cap + 1) if counted is not None else estimate), False
 
 
