@@ -19,6 +19,11 @@ BEFORE = [
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLITE: rolling the schema back to before teams rebuilds tables whose NOT NULL and "
+    "foreign keys SQLite then refuses; the forward data migration is what runs (tested on PostgreSQL)",
+)
 @pytest.mark.django_db(transaction=True)
 def test_old_per_user_data_migrates_to_personal_teams():
     executor = MigrationExecutor(connection)
