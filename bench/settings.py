@@ -61,9 +61,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bench"}}
 
 MEDIA_ROOT = Path(os.environ["BENCH_MEDIA_ROOT"])
+EXPORTS_ROOT = MEDIA_ROOT.parent / f"{MEDIA_ROOT.name}-exports"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # profiles.models.Export's storage (private, outside MEDIA_ROOT, as in the base settings).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(EXPORTS_ROOT), "base_url": None},
+    },
 }
 CDN_BASE_URL = ""
 
