@@ -10,30 +10,34 @@ prices are never overwritten by a later ``migrate``.
 from __future__ import annotations
 
 import importlib
+from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _prices = importlib.import_module("credits.migrations.0002_seed_plans_prices")
 _beat = importlib.import_module("credits.migrations.0003_beat_renew_cycles")
 
 
-def seed_if_empty(*, apps: Any = global_apps) -> bool:
-    """Seed plans, packages, prices and the renewal schedule if no plan exists; True if seeded."""
+def seed_if_empty(*, apps: Any = global_apps, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Seed plans, packages, prices and the renewal schedule of database ``using`` if it has no plan; True if seeded."""
+    # The data migrations' functions read the database from their schema editor's connection.
+    editor = SimpleNamespace(connection=connections[using])
     try:
         plan_model = apps.get_model("credits", "Plan")
     except LookupError:  # migrating backwards, or credits not migrated yet
         return False
-    if plan_model.objects.exists():
+    if plan_model.objects.using(using).exists():
         return False
-    _prices.seed(apps, None)
+    _prices.seed(apps, editor)
     try:
         apps.get_model("django_celery_beat", "PeriodicTask")
     except LookupError:
         return True
-    _beat.schedule(apps, None)
+    _beat.schedule(apps, editor)
     return True
 
 
-def on_post_migrate(sender: Any, apps: Any = global_apps, **kwargs: Any) -> None:
-    seed_if_empty(apps=apps)
+def on_post_migrate(sender: Any, apps: Any = global_apps, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    seed_if_empty(apps=apps, using=using)
