@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python bench/lookalike.py [--parts quality,speed,stage,ann,fallback] [--quick]
         [--vectors 1000000] [--queries 200] [--fallback-rows 120000]
+        [--hnsw-m 16] [--hnsw-ef-construction 64] [--ef-sweep 40,200,400,800]
+        [--shared-buffers 6GB] [--ann-dir DIR]
 
 Parts (each bounded; the whole run takes minutes, most of it building the 1M-vector index):
 
@@ -26,9 +28,14 @@ Parts (each bounded; the whole run takes minutes, most of it building the 1M-vec
   models of the real sizes (random weights, ``bench/_models.py``), next to the standalone
   embedding model: the AI stage and peak RSS of a worker with every model.
 - ``ann``: top-20 over N (default 1,000,000) vectors in PostgreSQL 16 + pgvector 0.6.2
-  (pgserver, a temporary directory, Unix socket): HNSW (m=16, ef_construction=64, cosine,
-  ``hnsw.ef_search`` as the selector sets it) vs exact numpy over the same float32 matrix:
-  recall@20 of HNSW against exact, p50/p95 latency of both. There are not a million real
+  (pgserver, a temporary directory, Unix socket): HNSW (``--hnsw-m`` 16,
+  ``--hnsw-ef-construction`` 64 as the migration builds it, cosine; ``hnsw.ef_search`` as the
+  selector sets it, and every value of ``--ef-sweep``) vs exact numpy over the same float32
+  matrix: recall@20 of HNSW against exact, p50/p95 latency of both. PostgreSQL runs with
+  ``shared_buffers`` = ``--shared-buffers`` (default 6GB: the table and the index fit, as a
+  deployment would configure it; the server is restarted to apply it). ``--ann-dir DIR``
+  keeps the data directory: a later run with the same N, m and ef_construction reuses the
+  built index and only measures (the build time reported is then the first run's). There are not a million real
   creators: the vectors are synthetic but shaped like real ones, each the normalised mix
   of two real caption embeddings (2,000 training tweets) plus Gaussian noise; queries are
   drawn the same way and are not in the table.
@@ -44,6 +51,7 @@ The last line is ``BENCH_RESULT {json}`` with every figure.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import resource
@@ -316,7 +324,18 @@ def _exact_top(matrix: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     return top[np.argsort(-scores[top])]
 
 
-def part_ann(log: Any, count: int, queries: int, quick: bool) -> dict[str, Any]:
+def part_ann(
+    log: Any,
+    count: int,
+    queries: int,
+    quick: bool,
+    *,
+    m: int = 16,
+    ef_construction: int = 64,
+    sweep_values: tuple[int, ...] = (40, 200, 400, 800),
+    data_dir: str | None = None,
+    shared_buffers: str = "",
+) -> dict[str, Any]:
     import pgserver
     import psycopg
     from pgvector.psycopg import register_vector
@@ -330,30 +349,52 @@ def part_ann(log: Any, count: int, queries: int, quick: bool) -> dict[str, Any]:
     probes = synthetic_vectors(base, queries, seed=2)
     log(f"ann: {count:,} synthetic vectors ({matrix.nbytes / 2**20:.0f} MB float32), {queries} queries")
 
+    # --ann-dir keeps the PostgreSQL data directory (and the built index) for a later run with
+    # the same vectors and index parameters, which then only measures (the build is reported
+    # as reused, with the build time of the run that made it).
+    database = f"bench_ann_{count}_m{m}_efc{ef_construction}"
     with tempfile.TemporaryDirectory(prefix="bench-pgserver-") as tmp:
-        server = pgserver.get_server(tmp, cleanup_mode="stop")
+        server = pgserver.get_server(data_dir or tmp, cleanup_mode="stop")
+        if shared_buffers and shared_buffers not in server.psql("SHOW shared_buffers;"):
+            # As a deployment would: the table and the index in PostgreSQL's own cache (the
+            # default 128 MB holds a tenth of the index). Takes effect at the restart.
+            server.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}';")
+            server.cleanup()
+            server = pgserver.get_server(data_dir or tmp, cleanup_mode="stop")
+        log(f"ann: shared_buffers {server.psql('SHOW shared_buffers;').split()[2]}")
         try:
-            server.psql("CREATE DATABASE bench_ann;")
-            uri = server.get_uri("bench_ann")
+            exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+            reused = data_dir is not None and "1 row" in exists
+            if not reused:
+                server.psql(f"DROP DATABASE IF EXISTS {database};")
+                server.psql(f"CREATE DATABASE {database};")
+            uri = server.get_uri(database)
             with psycopg.connect(uri, autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
                 register_vector(conn)
-                conn.execute("CREATE TABLE items (id integer PRIMARY KEY, embedding vector(384))")
-                started = time.perf_counter()
-                with conn.cursor().copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
-                    copy.set_types(["int4", "vector"])
-                    for i in range(count):
-                        copy.write_row((i, matrix[i]))
-                load = time.perf_counter() - started
-                conn.execute("SET maintenance_work_mem = '4GB'")
-                conn.execute("SET max_parallel_maintenance_workers = 1")
-                started = time.perf_counter()
-                conn.execute(
-                    "CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
-                )
-                build = time.perf_counter() - started
-                conn.execute("VACUUM ANALYZE items")
-                log(f"ann: COPY {load:.0f} s, HNSW build {build:.0f} s")
+                if reused:
+                    load, build = (float(x) for x in conn.execute("SELECT copy_s, build_s FROM bench_meta").fetchone())
+                    log(f"ann: reusing {database} in {data_dir} (COPY {load:.0f} s, HNSW build {build:.0f} s then)")
+                else:
+                    conn.execute("CREATE TABLE items (id integer PRIMARY KEY, embedding vector(384))")
+                    started = time.perf_counter()
+                    with conn.cursor().copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                        copy.set_types(["int4", "vector"])
+                        for i in range(count):
+                            copy.write_row((i, matrix[i]))
+                    load = time.perf_counter() - started
+                    conn.execute("SET maintenance_work_mem = '8GB'")
+                    conn.execute("SET max_parallel_maintenance_workers = 1")
+                    started = time.perf_counter()
+                    conn.execute(
+                        "CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_cosine_ops) "
+                        f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
+                    )
+                    build = time.perf_counter() - started
+                    conn.execute("VACUUM ANALYZE items")
+                    conn.execute("CREATE TABLE bench_meta (copy_s float8, build_s float8)")
+                    conn.execute("INSERT INTO bench_meta VALUES (%s, %s)", (load, build))
+                    log(f"ann: COPY {load:.0f} s, HNSW (m {m}, ef_construction {ef_construction}) build {build:.0f} s")
                 ef_search = min(1000, max(LOOKALIKE_EF_SEARCH, LOOKALIKE_EF_FACTOR * TOP))
                 exact_ms, exact_tops = [], []
                 for q in probes:
@@ -361,7 +402,7 @@ def part_ann(log: Any, count: int, queries: int, quick: bool) -> dict[str, Any]:
                     exact_tops.append(set(_exact_top(matrix, q, TOP).tolist()))
                     exact_ms.append((time.perf_counter() - started) * 1000)
                 sweep: dict[int, dict[str, float]] = {}
-                for ef in sorted({40, ef_search, 200, 400, 800}):
+                for ef in sorted({ef_search, *sweep_values}):
                     conn.execute(f"SET hnsw.ef_search = {ef}")
                     plan = conn.execute(
                         "EXPLAIN SELECT id FROM items ORDER BY embedding <=> %s LIMIT 20", (probes[0],)
@@ -386,6 +427,10 @@ def part_ann(log: Any, count: int, queries: int, quick: bool) -> dict[str, Any]:
             server.cleanup()
     figures = {
         "ann_vectors": count,
+        "hnsw_m": m,
+        "hnsw_ef_construction": ef_construction,
+        "ann_index_reused": reused,
+        "ann_shared_buffers": shared_buffers or "default",
         "ann_copy_seconds": round(load, 1),
         "hnsw_build_seconds": round(build, 1),
         "hnsw_ef_search": ef_search,
@@ -436,6 +481,7 @@ def _fallback_child(rows: int, queries: int) -> int:
     _setup_django("bench.settings")
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import DateTimeField
 
     from analysis.embeddings import embedding_version
     from analysis.selectors import embeddings_storage_mode, profile_lookalikes
@@ -452,17 +498,23 @@ def _fallback_child(rows: int, queries: int) -> int:
     ids = [uuid.UUID(int=i + 1) for i in range(rows)]
     with connection.cursor() as cursor:
         raw = cursor.connection
-        with raw.cursor().copy(
-            "COPY profiles_profile (id, username, full_name, biography, followers_count, following_count, "
-            "posts_count, is_verified, is_business, is_private, category, external_url, external_urls, "
-            "profile_pic_url, cdn_avatar_url, ai_primary_content_type, ai_content_distribution, "
-            "ai_language_distribution, ai_engine, created_at, updated_at) FROM STDIN"
-        ) as copy:
+        # Every column of the model (its default, or a fixed timestamp for a NOT NULL date
+        # without one), so that the bench follows the model's new columns.
+        fields = list(Profile._meta.concrete_fields)
+        stamp = datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC)
+        defaults = []
+        for field in fields:
+            value = field.get_default()
+            if value is None and not field.null and isinstance(field, DateTimeField):
+                value = stamp
+            defaults.append(field.get_db_prep_save(value, connection))
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        position = {field.attname: n for n, field in enumerate(fields)}
+        with raw.cursor().copy(f"COPY profiles_profile ({columns}) FROM STDIN") as copy:
             for i, pk in enumerate(ids):
-                copy.write_row(
-                    (pk, f"u{i}", "", "", i, 0, 0, False, False, False, "", "", "[]", "", "", "", "{}", "{}", "",
-                     "2026-12-03", "2026-12-03")
-                )  # fmt: skip
+                row = list(defaults)
+                row[position["id"]], row[position["username"]], row[position["followers_count"]] = pk, f"u{i}", i
+                copy.write_row(row)
         with raw.cursor().copy(
             "COPY analysis_profileembedding (profile_id, vector, version, source_hash, posts_used, updated_at) "
             "FROM STDIN"
@@ -501,6 +553,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--fallback-rows", type=int, default=120_000)
     parser.add_argument("--with-transformers", action="store_true")
+    parser.add_argument("--hnsw-m", type=int, default=16)
+    parser.add_argument("--hnsw-ef-construction", type=int, default=64)
+    parser.add_argument("--ef-sweep", default="40,200,400,800", help="hnsw.ef_search values (with the selector's)")
+    parser.add_argument("--shared-buffers", default="6GB", help="the ann part's PostgreSQL shared_buffers")
+    parser.add_argument("--ann-dir", default=None, help="keep (and reuse) the ann part's PostgreSQL data here")
     parser.add_argument("--stage-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fallback-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -521,7 +578,19 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(part_stage(log, args.with_transformers))
     if "ann" in parts:
         count = args.vectors or (100_000 if args.quick else 1_000_000)
-        figures.update(part_ann(log, count, args.queries, args.quick))
+        figures.update(
+            part_ann(
+                log,
+                count,
+                args.queries,
+                args.quick,
+                m=args.hnsw_m,
+                ef_construction=args.hnsw_ef_construction,
+                sweep_values=tuple(int(x) for x in args.ef_sweep.split(",") if x.strip()),
+                data_dir=args.ann_dir,
+                shared_buffers=args.shared_buffers,
+            )
+        )
     if "fallback" in parts:
         figures.update(part_fallback(log, args.fallback_rows, 20 if args.quick else 40))
     print(result_line("lookalike", figures))

@@ -6,8 +6,10 @@ AI worker (or command) only: it imports torch through ``embedder``. For each pos
 - **category**: the caption's embedding against the category prototypes of the heads
   file (softmax of cosine / T), combined with the keyword/hashtag evidence by the same rule
   as the transformer engine, final(c) = (1 - w) x p(c) + w x evidence(c) / sum of evidence
-  (no evidence: p alone), where T and w were chosen by cross-validation on the training
-  data (``analysis.engines.training``) and are stored in the heads file;
+  (no evidence: p alone); when the best final(c) is below the default threshold t, the
+  general category (Lifestyle) instead, as the rule engine without evidence. T, w and t were
+  chosen by cross-validation on the training data (``analysis.engines.training``) and are
+  stored in the heads file;
 - **sentiment**: in the languages where the trained head beat the lexicon on held-out
   training data (``sentiment_languages``; text identified as "other" counts as English when
   the lexicon reads it), a logistic head over [embedding, VADER compound, supported]: label =
@@ -32,7 +34,7 @@ from analysis.engines.heads import SENTIMENT_CLASSES, Heads, load_heads
 from analysis.engines.rules import KEYWORDS_VERSION, RulesEngine
 from analysis.engines.rules.language import langid_version
 from analysis.engines.rules.sentiment import vader_version
-from analysis.engines.training import combine_category
+from analysis.engines.training import choose_category, combine_category
 
 
 class EmbeddingsEngine:
@@ -54,6 +56,7 @@ class EmbeddingsEngine:
                 prototypes[category] = vector
         self.prototypes = np.stack([prototypes[c] for c in self.categories]).astype(np.float32)
         self.evidence_weight = float(heads.meta.get("category_evidence_weight", 0.3))
+        self.default_threshold = float(heads.meta.get("category_default_threshold", 0.0))
 
     @classmethod
     def from_settings(cls) -> EmbeddingsEngine:
@@ -98,12 +101,14 @@ class EmbeddingsEngine:
             result = results[i]
             evidence = [result.raw.get("category_evidence", {}).get(c, 0.0) for c in self.categories]
             final = combine_category(probabilities[row], evidence, self.evidence_weight)
-            best = int(np.argmax(final))
+            best = choose_category(final, self.categories, self.default_threshold)
             result.category, result.category_confidence = self.categories[best], round(float(final[best]), 4)
             result.raw["category_embedding"] = {
                 self.categories[j]: round(float(probabilities[row][j]), 4) for j in np.argsort(-probabilities[row])[:3]
             }
             result.raw["category_source"] = "embeddings+keywords" if sum(evidence) > 0 else "embeddings"
+            if best != int(np.argmax(final)):
+                result.raw["category_source"] += ":default"
             if self._uses_head(result):
                 p = sentiment[row]
                 label = int(np.argmax(p))

@@ -8,7 +8,9 @@ Pure numpy (the file is read at start-up; training is in ``analysis.engines.trai
   (``CATEGORY_DESCRIPTIONS``, written by hand) plus ``prototype_example_weight`` x the
   normalised mean of its training tweets' embeddings (TweetTopic, Spanish train split,
   topics mapped to categories by ``TOPIC_TO_CATEGORIES``); ``category_temperature`` turns
-  cosine similarities into probabilities (softmax of cos / T);
+  cosine similarities into probabilities (softmax of cos / T); ``meta`` holds the keyword
+  evidence weight and (v2) ``category_default_threshold``, below which the general category
+  is chosen (``analysis.engines.training.choose_category``);
 - ``sentiment_weights`` ((384 + 2) x 3) and ``sentiment_bias`` (3): a multinomial logistic
   regression over [caption embedding, lexicon compound, lexicon supported] for (negative,
   neutral, positive), trained on the XLM-T multilingual tweets (train split only);
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-HEADS_VERSION = 1
+HEADS_VERSION = 2
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 DEFAULT_HEADS_FILE = HEADS_DIR / f"heads-v{HEADS_VERSION}.npz"
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
@@ -233,6 +235,7 @@ def heads_digest(heads: Heads) -> str:
         heads.sentiment_bias.astype(np.float32).tobytes(),
         ",".join(sorted(heads.sentiment_languages)),
         json.dumps(heads.meta.get("category_evidence_weight")),
+        json.dumps(heads.meta.get("category_default_threshold")),
     ):
         digest.update(part if isinstance(part, bytes) else part.encode())
     return digest.hexdigest()

@@ -4,11 +4,15 @@ Reproducible: every split and fit is seeded, the data files are listed with thei
 the output's ``meta``, and nothing under ``data/eval/`` is ever read (``_refuse_eval``).
 
 - **Category prototypes** (``heads.CATEGORY_DESCRIPTIONS`` + TweetTopic Spanish
-  ``topicxl_es_train.jsonl`` and ``topicxl_es_validation.jsonl``): the temperature T and the
-  evidence weight w are chosen by 5-fold cross-validation over those 200 tweets (prototypes
-  rebuilt without the held-out fold), maximising macro-F1 with the evaluation's rule (a
-  prediction is right when it is one of the tweet's mapped categories); the final
-  prototypes use all of them.
+  ``topicxl_es_train.jsonl`` and ``topicxl_es_validation.jsonl``): the temperature T, the
+  evidence weight w and the default threshold t are chosen by 5-fold cross-validation over
+  those 200 tweets (prototypes rebuilt without the held-out fold), maximising macro-F1 with
+  the evaluation's rule (a prediction is right when it is one of the tweet's mapped
+  categories); the final prototypes use all of them. The threshold: when the best combined
+  probability is below t, the post gets the general category (``DEFAULT_CATEGORY``,
+  Lifestyle), as the rule engine does without evidence; t = 0 never defaults. (Heads v1 had
+  no threshold: a weak similarity still named a specific category, and categories without
+  training tweets, whose prototypes are their descriptions alone, won such posts.)
 - **Sentiment head** (XLM-T ``xlmt_<language>_train_*``, 8 languages): 20% of each
   language is held out (seeded, stratified); the regularisation C is chosen on it, then the
   head is refitted on everything. A language keeps the head only where, on its held-out
@@ -24,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.categories import category_evidence
+from analysis.categories import DEFAULT_CATEGORY, category_evidence
 from analysis.engines.heads import (
     CATEGORY_DESCRIPTIONS,
     HEADS_VERSION,
@@ -44,6 +48,7 @@ SEED = 20261203
 PROTOTYPE_EXAMPLE_WEIGHT = 1.0
 TEMPERATURES = (0.02, 0.03, 0.05, 0.08, 0.12)
 EVIDENCE_WEIGHTS = (0.0, 0.15, 0.3, 0.45, 0.6)
+DEFAULT_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 SENTIMENT_C = (0.1, 0.3, 1.0, 3.0)
 SENTIMENT_LANGUAGE_CODES = {
     "arabic": "ar", "english": "en", "french": "fr", "german": "de",
@@ -67,6 +72,14 @@ def combine_category(probabilities: np.ndarray, evidence: Sequence[float], weigh
     if weight <= 0 or total <= 0:
         return probabilities
     return (1.0 - weight) * probabilities + weight * evidence / total
+
+
+def choose_category(final: np.ndarray, categories: Sequence[str], threshold: float) -> int:
+    """The index of the chosen category: the best, or ``DEFAULT_CATEGORY``'s when the best is below ``threshold``."""
+    best = int(np.argmax(final))
+    if threshold > 0 and float(final[best]) < threshold and DEFAULT_CATEGORY in categories:
+        return list(categories).index(DEFAULT_CATEGORY)
+    return best
 
 
 def _macro_f1_allowed(allowed: Sequence[tuple[str, ...]], predicted: Sequence[str]) -> float:
@@ -164,28 +177,30 @@ def _choose_category_parameters(
     vectors: np.ndarray,
     allowed: list[tuple[str, ...]],
     evidence: np.ndarray,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     rng = np.random.default_rng(SEED)
     folds = rng.permutation(len(allowed)) % 5
     from analysis.engines.heads import softmax
 
-    best = (-1.0, TEMPERATURES[0], EVIDENCE_WEIGHTS[0])
+    similarities: list[tuple[list[int], np.ndarray]] = []
+    for fold in range(5):
+        train = [i for i in range(len(allowed)) if folds[i] != fold]
+        test = [i for i in range(len(allowed)) if folds[i] == fold]
+        prototypes = build_prototypes(categories, description_vectors, vectors[train], [allowed[i] for i in train])
+        similarities.append((test, vectors[test] @ prototypes.T))
+    best = (-1.0, TEMPERATURES[0], EVIDENCE_WEIGHTS[0], DEFAULT_THRESHOLDS[0])
     for temperature in TEMPERATURES:
         for weight in EVIDENCE_WEIGHTS:
-            predicted = [""] * len(allowed)
-            for fold in range(5):
-                train = [i for i in range(len(allowed)) if folds[i] != fold]
-                test = [i for i in range(len(allowed)) if folds[i] == fold]
-                prototypes = build_prototypes(
-                    categories, description_vectors, vectors[train], [allowed[i] for i in train]
-                )
-                probabilities = softmax((vectors[test] @ prototypes.T) / temperature)
-                for row, i in enumerate(test):
-                    final = combine_category(probabilities[row], evidence[i], weight)
-                    predicted[i] = categories[int(np.argmax(final))]
-            score = _macro_f1_allowed(allowed, predicted)
-            if score > best[0] + 1e-9:
-                best = (score, temperature, weight)
+            for threshold in DEFAULT_THRESHOLDS:
+                predicted = [""] * len(allowed)
+                for test, similarity in similarities:
+                    probabilities = softmax(similarity / temperature)
+                    for row, i in enumerate(test):
+                        final = combine_category(probabilities[row], evidence[i], weight)
+                        predicted[i] = categories[choose_category(final, categories, threshold)]
+                score = _macro_f1_allowed(allowed, predicted)
+                if score > best[0] + 1e-9:
+                    best = (score, temperature, weight, threshold)
     return best
 
 
@@ -252,10 +267,13 @@ def train_heads(
     evidence = np.array(
         [[category_evidence(t, (), categories)[c] for c in categories] for t in topic_texts], dtype=np.float32
     )
-    cv_f1, temperature, weight = _choose_category_parameters(
+    cv_f1, temperature, weight, threshold = _choose_category_parameters(
         categories, description_vectors, topic_vectors, topic_allowed, evidence
     )
-    log(f"category: T={temperature}, evidence weight={weight}, 5-fold macro-F1 {cv_f1:.4f}")
+    log(
+        f"category: T={temperature}, evidence weight={weight}, default threshold={threshold}, "
+        f"5-fold macro-F1 {cv_f1:.4f}"
+    )
     prototypes = build_prototypes(categories, description_vectors, topic_vectors, topic_allowed)
 
     texts, labels, languages, sentiment_files = load_sentiment_examples(train_dir / "sentiment")
@@ -299,6 +317,8 @@ def train_heads(
             "seed": SEED,
             "model": model_id,
             "category_evidence_weight": weight,
+            "category_default_threshold": threshold,
+            "category_default": DEFAULT_CATEGORY,
             "category_cv_macro_f1": round(cv_f1, 4),
             "prototype_example_weight": PROTOTYPE_EXAMPLE_WEIGHT,
             "sentiment_c": best_c,
