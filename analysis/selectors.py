@@ -14,7 +14,7 @@ from pgvector.django import CosineDistance
 
 from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
 from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
-from analysis.vectors import ARRAY, PGVECTOR, parse_array_send, storage_mode
+from analysis.vectors import ARRAY, BYTES, PGVECTOR, parse_array_send, parse_bytes, storage_mode
 from config.errors import NotFound
 from profiles.models import Profile, TeamProfileAccess
 from profiles.selectors import Actor
@@ -148,10 +148,28 @@ def _ranked_by_pgvector(
     return sorted(scored, key=lambda pair: (-pair[1], str(pair[0])))
 
 
+def _fetch_binary(queryset: QuerySet, *, db: str) -> list[tuple[Any, bytes]]:
+    """The rows of a two-column ``values_list`` through a binary-format cursor of the same
+    connection: ``bytea`` arrives as raw bytes (the text format would hex-encode every one,
+    doubling what crosses the socket and what must be decoded)."""
+    sql, params = queryset.query.sql_with_params()
+    connection = connections[db]
+    connection.ensure_connection()
+    import psycopg  # the PostgreSQL driver (this path only runs on PostgreSQL)
+
+    # Django's cursors bind on the client, which has no binary results: a server-binding one.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return [(key, bytes(blob)) for key, blob in cursor.fetchall()]
+
+
 def _ranked_exactly(
     rows: QuerySet[ProfileEmbedding], query: np.ndarray, *, limit: int, mode: str
 ) -> list[tuple[Any, float]]:
-    if mode == ARRAY:
+    if mode == BYTES:
+        pairs = _fetch_binary(rows.values_list("profile_id", "vector"), db=rows.db)
+        matrix = parse_bytes([b for _, b in pairs], EMBEDDING_DIMENSIONS)
+    elif mode == ARRAY:
         blob = Func(F("vector"), function="array_send", output_field=BinaryField())
         pairs = list(rows.annotate(blob=blob).values_list("profile_id", "blob"))
         matrix = parse_array_send([b for _, b in pairs], EMBEDDING_DIMENSIONS)

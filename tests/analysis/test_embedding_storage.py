@@ -1,7 +1,7 @@
 """Embedding storage and lookalike search on every storage path.
 
-The default test database gives the fallback (JSON on SQLite, ``real[]`` on a PostgreSQL
-without pgvector, ranked exactly with numpy); the ``pgvector`` alias (pgserver, PostgreSQL
+The default test database gives the fallback (JSON on SQLite, ``bytea`` of raw float32 on a
+PostgreSQL without pgvector, ranked exactly with numpy); the ``pgvector`` alias (pgserver, PostgreSQL
 16 + pgvector) gives ``vector(384)`` searched through the HNSW index. The same data must give
 the same lookalikes on both.
 """
@@ -53,7 +53,7 @@ def test_fallback_ranks_exactly_with_numpy():
     vectors = _vectors(40)
     profiles = _populate("default", vectors)
     mode = embeddings_storage_mode()
-    assert mode == ("json" if connections["default"].vendor == "sqlite" else "array")
+    assert mode == ("json" if connections["default"].vendor == "sqlite" else "bytes")
 
     found = profile_lookalikes(profile=profiles[3], limit=10)
 
@@ -131,3 +131,30 @@ def test_same_top5_on_both_storage_paths(pgvector_db):
         b = profile_lookalikes(profile=indexed[i], limit=5)
         assert [p.username for p, _ in a] == [p.username for p, _ in b]
         assert [s for _, s in a] == pytest.approx([s for _, s in b], abs=1e-5)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connections["default"].vendor != "postgresql", reason="SQLITE: no real[] columns to convert")
+def test_real_arrays_of_an_older_database_are_converted_to_the_same_bytes():
+    from django.db import connection
+
+    from analysis.vectors import BYTES, ConvertArraysToBytes, EmbeddingField, forget_storage_modes, storage_mode
+
+    vectors = _vectors(3)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE legacy_vectors (id int PRIMARY KEY, vector real[] NOT NULL)")
+        for i, vector in enumerate(vectors):
+            cursor.execute("INSERT INTO legacy_vectors VALUES (%s, %s)", [i, [float(v) for v in vector]])
+    forget_storage_modes()
+    assert storage_mode(connection, "legacy_vectors", "vector") == "array"
+    with connection.schema_editor() as editor:
+        ConvertArraysToBytes(tables=["legacy_vectors"]).database_forwards("analysis", editor, None, None)
+        ConvertArraysToBytes(tables=["legacy_vectors"]).database_forwards("analysis", editor, None, None)  # no-op
+    assert storage_mode(connection, "legacy_vectors", "vector") == BYTES
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT vector FROM legacy_vectors ORDER BY id")
+        stored = [row[0] for row in cursor.fetchall()]
+    field = EmbeddingField(dimensions=EMBEDDING_DIMENSIONS)
+    for blob, vector in zip(stored, vectors, strict=True):
+        np.testing.assert_array_equal(field.from_db_value(blob, None, connection), vector.astype(np.float32))
+        assert bytes(blob) == vector.astype(">f4").tobytes()  # what EmbeddingField writes
