@@ -40,7 +40,7 @@ Parts (each bounded; the whole run takes minutes, most of it building the 1M-vec
   of two real caption embeddings (2,000 training tweets) plus Gaussian noise; queries are
   drawn the same way and are not in the table.
 - ``fallback``: the exact path as the product runs it (``analysis.selectors.profile_lookalikes``
-  on PostgreSQL without pgvector: ``real[]`` read with ``array_send``, numpy ranking) over
+  on PostgreSQL without pgvector: ``bytea`` of raw float32 read through a binary cursor, numpy ranking) over
   a prefilter that leaves 100,000 candidates (``followers_count`` range) among
   ``--fallback-rows`` profiles: p50/p95. Needs ``BENCH_PG15_URL`` (default
   postgres://postgres@127.0.0.1:5432/ca_embed_bench, dropped and recreated).
@@ -520,7 +520,11 @@ def _fallback_child(rows: int, queries: int) -> int:
             "FROM STDIN"
         ) as copy:
             for pk, vector in zip(ids, matrix, strict=True):
-                copy.write_row((pk, "{" + ",".join(f"{v:.7g}" for v in vector) + "}", version, "x", 0, "2026-12-03"))
+                if mode == "bytes":  # bytea of raw float32, as EmbeddingField writes it
+                    stored = vector.astype(">f4").tobytes()
+                else:  # an older real[] column
+                    stored = "{" + ",".join(f"{v:.7g}" for v in vector) + "}"
+                copy.write_row((pk, stored, version, "x", 0, "2026-12-03"))
         cursor.execute("ANALYZE")
     low = rows - 100_000
     candidates = Profile.objects.filter(followers_count__gte=low)
