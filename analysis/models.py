@@ -152,7 +152,7 @@ class ProfileEmbedding(models.Model):
     """A creator's embedding (``analysis.embeddings`` recipe), for lookalike search.
 
     ``vector`` is a pgvector ``vector(384)`` with an HNSW cosine index where the database has
-    pgvector, else ``real[]`` (PostgreSQL) or JSON (SQLite) ranked exactly with numpy
+    pgvector, else ``bytea`` of float32 (PostgreSQL) or JSON (SQLite) ranked exactly with numpy
     (``analysis.vectors``; ``analysis.selectors.profile_lookalikes`` hides which). Only rows of
     the current ``embedding_version()`` are searched.
     """
