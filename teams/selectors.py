@@ -128,6 +128,12 @@ def team_wallet(team: Team) -> Wallet | None:
     return credits_selectors.wallet_get(**team_account(team))
 
 
+def team_balance(team: Team) -> int:
+    """The credits the team's wallet holds (0 without a wallet)."""
+    wallet = team_wallet(team)
+    return wallet.balance if wallet else 0
+
+
 def team_plan(team: Team) -> Plan:
     """The plan whose seats and quotas apply to the team (the wallet's plan, else Free)."""
     wallet = team_wallet(team)

@@ -179,12 +179,15 @@ def team_rename(*, team: Team, actor: Any, name: str) -> Team:
     return team
 
 
-def team_delete(*, team: Team, actor: Any) -> None:
+def team_delete(*, team: Team, actor: Any, forfeit_credits: bool = False) -> None:
     """Delete the team (owner only).
 
     Refused with 409 ``paid_subscription_active`` while the team pays for a plan
-    (``selectors.team_has_active_paid_plan``) and with 409 ``personal_team`` for a
-    personal team (every user keeps at least the team they signed up with).
+    (``selectors.team_has_active_paid_plan``), with 409 ``personal_team`` for a personal team
+    (every user keeps at least the team they signed up with), and with 409
+    ``credits_remaining`` while its wallet holds credits, unless ``forfeit_credits`` says the
+    owner gives them up. The wallet and its ledger stay (financial records, keyed by the
+    deleted team's id); nobody can spend from them again.
     """
     with transaction.atomic():
         team = _lock_team(team)
@@ -197,6 +200,14 @@ def team_delete(*, team: Team, actor: Any) -> None:
                 "Cancel the team's paid plan before deleting the team.",
                 code="paid_subscription_active",
                 details={"plan": plan.code},
+            )
+        balance = selectors.team_balance(team)
+        if balance > 0 and not forfeit_credits:
+            raise Conflict(
+                f"The team still holds {balance:,} credits; they are lost with the team. "
+                "Delete with forfeit_credits=true to give them up.",
+                code="credits_remaining",
+                details={"balance": balance},
             )
         try:
             with transaction.atomic():

@@ -40,6 +40,17 @@ def int_query_param(query_params: Any, name: str, *, default: int, minimum: int,
     return value
 
 
+def bool_query_param(query_params: Any, name: str, *, default: bool = False) -> bool:
+    """The boolean ``name`` of the query string (``true``/``false``, ``1``/``0``); 400 otherwise."""
+    raw = _single(query_params, name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValidationFailed(f"{name} must be true or false.", details={name: ["Must be true or false."]})
+    return value in ("true", "1")
+
+
 def str_query_param(query_params: Any, name: str) -> str | None:
     """The string ``name`` of the query string (None when absent or empty); 400 when repeated."""
     return _single(query_params, name) or None

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import ErrorSerializer
+from config.api.params import bool_query_param
 from config.errors import ValidationFailed
 from teams import selectors, services
 from teams.api import serializers as s
@@ -122,18 +123,28 @@ class TeamDetailView(TeamMemberMixin, APIView):
         tags=TAGS,
         operation_id="teams_destroy",
         summary="Delete the team (owner only)",
+        parameters=[
+            OpenApiParameter(
+                "forfeit_credits",
+                bool,
+                description="Give up the credits the team still holds (else 409 `credits_remaining`).",
+            )
+        ],
         responses={
             204: None,
+            400: E400,
             401: E401,
             403: E403,
             404: E404,
             409: _err(
-                "`paid_subscription_active` (cancel the paid plan first), `personal_team` (a personal team stays)."
+                "`paid_subscription_active` (cancel the paid plan first), `personal_team` (a personal team stays), "
+                "`credits_remaining` (the balance is in details; repeat with forfeit_credits=true to give it up)."
             ),
         },
     )
     def delete(self, request: Request, team_id: Any) -> Response:
-        services.team_delete(team=self.get_membership().team, actor=request.user)
+        forfeit = bool_query_param(request.query_params, "forfeit_credits")
+        services.team_delete(team=self.get_membership().team, actor=request.user, forfeit_credits=forfeit)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

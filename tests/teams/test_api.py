@@ -359,3 +359,20 @@ def test_every_teams_route_is_in_the_schema():
     }
     accept = schema["paths"]["/api/v1/teams/invitations/accept"]["post"]["responses"]
     assert {"200", "400", "401", "403", "409"} <= set(accept)
+
+
+def test_delete_with_credits_left_needs_the_owner_to_give_them_up(team, owner, set_plan):
+    from credits.models import Wallet
+    from credits.services import credits_grant
+
+    set_plan(team, "free")
+    credits_grant(account_id=team.pk, amount=300, reason="top-up", idempotency_key="forfeit-test")
+    client = client_for(owner)
+    error = _error(client.delete(f"{BASE}{team.pk}"), 409, "credits_remaining")
+    assert error["details"] == {"balance": 300} and Team.objects.filter(pk=team.pk).exists()
+    _error(client.delete(f"{BASE}{team.pk}?forfeit_credits=maybe"), 400, "invalid")
+    assert client.delete(f"{BASE}{team.pk}?forfeit_credits=true").status_code == 204
+    assert not Team.objects.filter(pk=team.pk).exists()
+    # The wallet and its ledger stay as financial records, keyed by the deleted team's id.
+    wallet = Wallet.objects.get(account_id=team.pk)
+    assert wallet.balance == 300 and wallet.transactions.filter(kind="earn").count() == 1
