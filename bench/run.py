@@ -8,6 +8,9 @@ Scripts, in order (``--only`` picks among these names):
 - ``pipeline``: bench/pipeline.py, the creator pipeline's wall time (target < 5 s);
 - ``report``: bench/report.py, the cached report under 16 clients against a bare Django view
   (targets: requests/s ratio >= 0.5, p99 < 20 ms);
+- ``discovery``: bench/discovery.py, browse and search at 1,000,000 creators (100,000 with
+  ``--quick``) on PostgreSQL: every query's p95 (target < 100 ms) and ``GET categories``
+  from the cache (target < 20 ms); skipped without PostgreSQL on 127.0.0.1:5432;
 - ``ai_quality``: bench/ai_quality.py with the rule-based engine, and with the transformer
   engine too when its three models are configured as local directories
   (``AI_SENTIMENT_MODEL``, ``AI_LANGUAGE_MODEL``, ``AI_CATEGORY_MODEL``) or
@@ -39,7 +42,7 @@ if __package__ in (None, ""):
 from bench._util import PYTHON, REPO, fmt, parse_result, run_child
 
 BENCH = REPO / "bench"
-NAMES = ("pipeline", "report", "ai_quality", "ai", "lookalike")
+NAMES = ("pipeline", "report", "discovery", "ai_quality", "ai", "lookalike")
 Row = tuple[str, str, str, str]  # figure, value, target, verdict
 
 
@@ -162,6 +165,26 @@ def rows_compare(f: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_discovery(f: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for query in f.get("with_indexes") or []:
+        p95 = query.get("p95_ms")
+        rows.append((f"discovery: {query['query']} p95 (ms)", fmt(p95), "< 100", _verdict(_below(p95, 100))))
+    cached = _get(f, "categories", "cached_p95_ms")
+    rows.append(("discovery: categories, cached p95 (ms)", fmt(cached, 3), "< 20", _verdict(_below(cached, 20))))
+    return rows
+
+
+def _postgres_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def rows_lookalike(f: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     for labels in ("embeddings", "rules"):
@@ -263,6 +286,11 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], Callable[[dict
         plan.append(("pipeline", [str(BENCH / "pipeline.py"), *quick], rows_pipeline))
     if "report" in wanted:
         plan.append(("report", [str(BENCH / "report.py"), *quick], rows_report))
+    if "discovery" in wanted:
+        if _postgres_answers():
+            plan.append(("discovery", [str(BENCH / "discovery.py"), "--skip-baseline", *quick], rows_discovery))
+        else:
+            print("discovery: PostgreSQL does not answer on 127.0.0.1:5432: skipped")
     quality = BENCH / "ai_quality.py"
     if "ai_quality" in wanted and quality.is_file():
         extra = quick if _accepts_quick(quality) else []
