@@ -7,15 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import BinaryField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from analysis.embeddings import EMBEDDING_DIMENSIONS, embedding_version
 from analysis.models import AnalysisJob, AnalysisJobEvent, ProfileEmbedding
-from analysis.vectors import ARRAY, BYTES, BYTES_DTYPE, PGVECTOR, parse_array_send, storage_mode
+from analysis.vectors import BYTES, BYTES_DTYPE, PGVECTOR, storage_mode
 from config.errors import NotFound
 from profiles.models import Profile, TeamProfileAccess
 from profiles.selectors import Actor
@@ -162,8 +163,6 @@ def _scored_bytes(rows: QuerySet[ProfileEmbedding], query: np.ndarray) -> tuple[
     client turns each chunk into a numpy matrix at once and scores it. Only the winners'
     ids become ``UUID`` objects (in the caller).
     """
-    import psycopg  # the PostgreSQL driver (this path only runs on PostgreSQL)
-
     sql, params = rows.values_list("profile_id", "vector").query.sql_with_params()
     chunked = (
         "SELECT string_agg(uuid_send(k), ''::bytea), string_agg(v, ''::bytea) "  # noqa: S608 (the ORM's SQL)
@@ -207,14 +206,9 @@ def _ranked_exactly(
     query = np.asarray(query, dtype=np.float32)
     if mode == BYTES:
         keys, scores = _scored_bytes(rows, query)
-    else:
-        if mode == ARRAY:
-            blob = Func(F("vector"), function="array_send", output_field=BinaryField())
-            pairs = list(rows.annotate(blob=blob).values_list("profile_id", "blob"))
-            matrix = parse_array_send([b for _, b in pairs], EMBEDDING_DIMENSIONS)
-        else:
-            pairs = list(rows.values_list("profile_id", "vector"))
-            matrix = np.stack([v for _, v in pairs]) if pairs else np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
+    else:  # JSON text (SQLite): the ORM reads each vector
+        pairs = list(rows.values_list("profile_id", "vector"))
+        matrix = np.stack([v for _, v in pairs]) if pairs else np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
         keys, scores = [key for key, _ in pairs], matrix @ query
     if not keys:
         return []

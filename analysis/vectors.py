@@ -1,4 +1,4 @@
-"""Embedding storage on every database: pgvector where it exists, arrays or JSON elsewhere.
+"""Embedding storage on every database: pgvector where it exists, raw bytes or JSON elsewhere.
 
 ``EmbeddingField`` is pgvector's Django ``VectorField`` whose column type follows the
 database it is created on:
@@ -9,13 +9,12 @@ database it is created on:
 - PostgreSQL without the extension (e.g. PostgreSQL 15 without pgvector): ``bytea`` holding
   the raw float32 values (big-endian, 4 bytes each), read back in bulk through a binary
   cursor straight into one numpy matrix and ranked exactly with numpy. (Columns created as
-  ``real[]`` before are converted by migration ``0006``; a ``real[]`` column still reads,
-  through ``array_send``.)
+  ``real[]`` before are converted by migration ``0006``.)
 - SQLite and anything else: JSON text, ranked exactly with numpy.
 
 Which one a table uses is read from its actual column (``storage_mode``), not from whether
 the extension exists now: a database that gains pgvector after the migration keeps its
-arrays (and keeps working) until the column is converted. Nothing here imports torch.
+``bytea`` columns (and keeps working) until the column is converted. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -35,10 +34,6 @@ BYTES = "bytes"
 ARRAY = "array"  # real[]: the PostgreSQL fallback before bytea (migration 0006 converts it)
 JSON = "json"
 BYTES_DTYPE = ">f4"  # float4send's order, so that SQL can build the same bytes
-
-# array_send() of a one-dimensional real[] without NULLs: a 20-byte header (ndim, has-null
-# flag, element type, length, lower bound), then per element a 4-byte length and 4 bytes.
-_ARRAY_HEADER_BYTES = 20
 
 
 def _cache_key(connection: Any) -> tuple[str, str, str, str]:
@@ -69,7 +64,8 @@ def forget_storage_modes() -> None:
 
 
 def storage_mode(connection: Any, table: str, column: str) -> str:
-    """How ``table.column`` stores vectors on ``connection``: pgvector, array or json."""
+    """How ``table.column`` stores vectors on ``connection``: pgvector, bytes, json (or array: a
+    ``real[]`` column that migration 0006 converts)."""
     if connection.vendor != "postgresql":
         return JSON
     key = (_cache_key(connection), table, column)
@@ -94,28 +90,6 @@ def as_unit_vector(values: Any) -> np.ndarray:
     vector = np.asarray(values, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
-
-
-def parse_array_send(blobs: list[bytes | memoryview], dimensions: int) -> np.ndarray:
-    """A (rows x dimensions) float32 matrix from ``array_send(real[])`` values, without Python floats."""
-    if not blobs:
-        return np.zeros((0, dimensions), dtype=np.float32)
-    row_bytes = _ARRAY_HEADER_BYTES + 8 * dimensions
-    buffer = b"".join(bytes(blob) for blob in blobs)
-    if len(buffer) != row_bytes * len(blobs):
-        raise ValueError(f"stored vectors do not all have {dimensions} dimensions")
-    words = np.frombuffer(buffer, dtype=">f4").reshape(len(blobs), row_bytes // 4)
-    return words[:, _ARRAY_HEADER_BYTES // 4 + 1 :: 2].astype(np.float32)
-
-
-def parse_bytes(blobs: list[bytes | memoryview], dimensions: int) -> np.ndarray:
-    """A (rows x dimensions) float32 matrix from ``bytea`` vectors (one copy, no Python floats)."""
-    if not blobs:
-        return np.zeros((0, dimensions), dtype=np.float32)
-    buffer = b"".join(blobs)
-    if len(buffer) != 4 * dimensions * len(blobs):
-        raise ValueError(f"stored vectors do not all have {dimensions} dimensions")
-    return np.frombuffer(buffer, dtype=BYTES_DTYPE).reshape(len(blobs), dimensions).astype(np.float32)
 
 
 class EmbeddingField(VectorField):
@@ -159,29 +133,30 @@ class EmbeddingField(VectorField):
             raise ValueError(f"expected {self.dimensions} dimensions, got {len(values)}")
         if connection.vendor != "postgresql":
             return json.dumps(values)
-        mode = self._mode(connection)
-        if mode == PGVECTOR:
+        if self._mode(connection) == PGVECTOR:
             return super().get_prep_value(values)
-        if mode == BYTES:
-            return np.asarray(values, dtype=BYTES_DTYPE).tobytes()
-        return values
+        return np.asarray(values, dtype=BYTES_DTYPE).tobytes()
 
     def value_to_string(self, obj: Any) -> str:
         value = self.value_from_object(obj)
         return "" if value is None else json.dumps([float(v) for v in value])
 
 
-# --- migration operations (both only act on PostgreSQL) ------------------------------------
+# --- migration operations (each only acts on PostgreSQL) ------------------------------------
 
 
-class CreateVectorExtensionIfAvailable(Operation):
-    """``CREATE EXTENSION IF NOT EXISTS vector`` in a savepoint; a failure only means "no pgvector"."""
+class _DatabaseOperation(Operation):
+    """A migration operation on the database alone (no model state changes)."""
 
     reversible = True
     reduces_to_sql = False
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
+
+
+class CreateVectorExtensionIfAvailable(_DatabaseOperation):
+    """``CREATE EXTENSION IF NOT EXISTS vector`` in a savepoint; a failure only means "no pgvector"."""
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         connection = schema_editor.connection
@@ -204,7 +179,7 @@ class CreateVectorExtensionIfAvailable(Operation):
         return "Create the pgvector extension when the database offers it"
 
 
-class CreateHnswIndexIfVector(Operation):
+class CreateHnswIndexIfVector(_DatabaseOperation):
     """An HNSW index (cosine distance) on ``table.column`` when the column is a pgvector ``vector``."""
 
     reversible = True
@@ -241,7 +216,7 @@ class CreateHnswIndexIfVector(Operation):
         return f"HNSW cosine index {self.name} on {self.table}.{self.column} (pgvector only)"
 
 
-class ConvertArraysToBytes(Operation):
+class ConvertArraysToBytes(_DatabaseOperation):
     """Convert ``real[]`` vector columns (the PostgreSQL fallback before) to ``bytea``.
 
     ``array_send`` of 100,000 ``real[384]`` took 1.3 s in the server and came back hex-encoded;

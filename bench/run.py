@@ -39,7 +39,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._util import PYTHON, REPO, fmt, parse_result, run_child
+from bench._util import PYTHON, REPO, fmt, parse_result, run_child, tcp_open
 
 BENCH = REPO / "bench"
 NAMES = ("pipeline", "report", "discovery", "ai_quality", "ai", "lookalike")
@@ -175,16 +175,6 @@ def rows_discovery(f: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def _postgres_answers() -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def rows_lookalike(f: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     for labels in ("embeddings", "rules"):
@@ -287,7 +277,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, list[str], Callable[[dict
     if "report" in wanted:
         plan.append(("report", [str(BENCH / "report.py"), *quick], rows_report))
     if "discovery" in wanted:
-        if _postgres_answers():
+        if tcp_open("127.0.0.1", 5432):
             plan.append(("discovery", [str(BENCH / "discovery.py"), "--skip-baseline", *quick], rows_discovery))
         else:
             print("discovery: PostgreSQL does not answer on 127.0.0.1:5432: skipped")

@@ -9,15 +9,12 @@ prices are never overwritten by a later ``migrate``.
 
 from __future__ import annotations
 
-import importlib
-from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps as global_apps
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 
-_prices = importlib.import_module("credits.migrations.0002_seed_plans_prices")
-_beat = importlib.import_module("credits.migrations.0003_beat_renew_cycles")
+from config.data_migrations import data_migration_run
 
 
 def seed_if_empty(*, apps: Any = global_apps, using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -29,14 +26,12 @@ def seed_if_empty(*, apps: Any = global_apps, using: str = DEFAULT_DB_ALIAS) -> 
         return False
     if plan_model.objects.using(using).exists():
         return False
-    # The migrations' functions read the database from their schema editor's connection.
-    editor = SimpleNamespace(connection=connections[using])
-    _prices.seed(apps, editor)
+    data_migration_run("credits.migrations.0002_seed_plans_prices", "seed", apps=apps, using=using)
     try:
         apps.get_model("django_celery_beat", "PeriodicTask")
     except LookupError:
         return True
-    _beat.schedule(apps, editor)
+    data_migration_run("credits.migrations.0003_beat_renew_cycles", "schedule", apps=apps, using=using)
     return True
 
 

@@ -8,12 +8,11 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 from django.utils import timezone
 
+from config.shapes import to_data  # dates in ISO 8601 and ids as text, as the API sends them
 from profiles.models import Export
 from profiles.selectors.report_types import Report, ReportPost
 
@@ -89,21 +88,12 @@ PROFILE_COLUMN_NAMES = [column.name for column in PROFILE_COLUMNS]
 POST_COLUMN_NAMES = [column.name for column in POST_COLUMNS]
 
 
-def _plain(value: Any) -> Any:
-    # Files hold text and numbers: dates in ISO 8601 (as the API sends them), ids as strings.
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    return value
-
-
 def profile_row(report: Report) -> dict[str, Any]:
-    return {column.name: _plain(column.value(report)) for column in PROFILE_COLUMNS}
+    return {column.name: to_data(column.value(report)) for column in PROFILE_COLUMNS}
 
 
 def post_rows(report: Report) -> list[dict[str, Any]]:
-    return [{column.name: _plain(column.value(report, post)) for column in POST_COLUMNS} for post in report.posts]
+    return [{column.name: to_data(column.value(report, post)) for column in POST_COLUMNS} for post in report.posts]
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:

@@ -316,23 +316,19 @@ def ownership_transfer(*, team: Team, actor: Any | None, user_id: Any) -> Member
 # --- invitations -------------------------------------------------------------------------
 
 
-def _expire_stale(team: Team) -> None:
-    """Mark pending invitations past their expiry as expired (frees their seats and emails)."""
-    Invitation.objects.filter(team=team, status=Invitation.Status.PENDING, expires_at__lte=timezone.now()).update(
-        status=Invitation.Status.EXPIRED, updated_at=timezone.now()
-    )
-
-
-def invitations_expire() -> int:
-    """Mark every pending invitation past its expiry as expired (the daily task); how many.
+def invitations_expire(*, team: Team | None = None) -> int:
+    """Mark pending invitations past their expiry as expired, the team's or (the daily task)
+    everyone's; how many.
 
     Seats and the one-pending-invitation-per-email rule already ignore expired ones (they
-    compare ``expires_at``); this keeps the stored status true for lists, filters and the admin.
+    compare ``expires_at``); this keeps the stored status true for lists, filters and the admin,
+    and frees the email for a new invitation.
     """
     now = timezone.now()
-    return Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now).update(
-        status=Invitation.Status.EXPIRED, updated_at=now
-    )
+    stale = Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now)
+    if team is not None:
+        stale = stale.filter(team=team)
+    return stale.update(status=Invitation.Status.EXPIRED, updated_at=now)
 
 
 def _send_on_commit(invitation: Invitation) -> None:
@@ -359,7 +355,7 @@ def invitation_create(*, team: Team, actor: Any, email: str, role: str = Role.ME
             raise RoleNotAllowed("Only the owner grants the admin role.", code="only_owner_grants_admin")
         if Membership.objects.filter(team=team, user__email__iexact=email).exists():
             raise Conflict("This person is already a member of the team.", code="already_member")
-        _expire_stale(team)
+        invitations_expire(team=team)
         if Invitation.objects.filter(team=team, status=Invitation.Status.PENDING, email__iexact=email).exists():
             raise Conflict("This email already has a pending invitation; resend it instead.", code="already_invited")
         _seats_check(team, adding_member=False)

@@ -51,11 +51,6 @@ def bool_query_param(query_params: Any, name: str, *, default: bool = False) -> 
     return value in ("true", "1")
 
 
-def str_query_param(query_params: Any, name: str) -> str | None:
-    """The string ``name`` of the query string (None when absent or empty); 400 when repeated."""
-    return _single(query_params, name) or None
-
-
 def int_parameter(name: str, *, default: int, minimum: int, maximum: int, description: str) -> OpenApiParameter:
     """The OpenAPI description of an ``int_query_param`` (its bounds and default in the schema)."""
     return OpenApiParameter(

@@ -67,7 +67,9 @@ def serializer_for(cls: type, *, exclude: tuple[str, ...] = (), name: str = "") 
             for field_name, hint in shape_hints(cls).items()
             if field_name not in exclude
         }
-        attrs["__doc__"] = (cls.__doc__ or "").strip() if not (cls.__doc__ or "").startswith(cls.__name__ + "(") else ""
+        # A dataclass without a docstring gets its signature as one: not a description.
+        doc = (cls.__doc__ or "").strip()
+        attrs["__doc__"] = "" if doc.startswith(cls.__name__ + "(") else doc
         attrs["__module__"] = cls.__module__
         _built[key] = type(f"{name or cls.__name__}Serializer", (serializers.Serializer,), attrs)
     return _built[key]

@@ -95,7 +95,7 @@ def post_report(post: Post, followers: int) -> ReportPost:
     )
 
 
-def posts_latest(profile: Profile, limit: int = 12) -> list[Post]:
+def posts_latest(profile: Profile, limit: int = metrics.REPORT_WINDOW) -> list[Post]:
     """The creator's latest posts (undated posts last, as in the metrics' own window)."""
     return list(profile.posts.order_by(F("posted_at").desc(nulls_last=True), "instagram_post_id")[:limit])
 

@@ -45,8 +45,6 @@ from profiles.selectors.report_types import (
     ViralPost,
 )
 
-__all__ = ["SECTIONS", "Report", "report_build", "report_get", "report_json", "report_typed_get"]
-
 REPORT_FORMAT = 4  # 2: the report cached as JSON bytes; 3: content.similar_creators; 4: typed shape
 DEMOGRAPHICS_REASON = (
     "Audience demographics need samples of the creator's followers, which the scraping "

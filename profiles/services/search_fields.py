@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
-from profiles import metrics
 from profiles.models import Post, Profile
+from profiles.selectors.posts import posts_latest
 from profiles.selectors.search_fields import search_fields_compute, ts_config
 
 
@@ -26,9 +25,7 @@ def _vector_update(profile: Profile, posts: list[Post]) -> None:
 
 def profile_search_fields_refresh(*, profile: Profile) -> Profile:
     """Recompute and store the search fields (and the PostgreSQL search vector) of ``profile``."""
-    posts = list(
-        profile.posts.order_by(F("posted_at").desc(nulls_last=True), "instagram_post_id")[: metrics.REPORT_WINDOW]
-    )
+    posts = posts_latest(profile)
     snapshots = list(profile.snapshots.order_by("captured_at"))
     fields = search_fields_compute(profile=profile, posts=posts, snapshots=snapshots)
     fields["search_refreshed_at"] = timezone.now()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from config.data_migrations import data_migration_run
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate
 from profiles.models import Profile
 
@@ -110,34 +111,21 @@ def test_discover_now_action_starts_the_job(admin_client, candidates, monkeypatc
 
 
 def test_the_tick_is_scheduled_every_minute():
-    import importlib
-    from types import SimpleNamespace
-
-    from django.apps import apps
-    from django.db import connection
-
-    migration = importlib.import_module("discovery.migrations.0002_beat_discovery_tick")
     PeriodicTask.objects.filter(task="discovery.tasks.discovery_tick").delete()
-    migration.schedule(apps, SimpleNamespace(connection=connection))
+    data_migration_run("discovery.migrations.0002_beat_discovery_tick", "schedule")
     task = PeriodicTask.objects.get(task="discovery.tasks.discovery_tick")
     assert task.enabled and task.interval.every == 60 and task.interval.period == "seconds"
     assert task.queue == "default"
 
 
 def test_the_counts_are_refreshed_by_a_periodic_task_and_then_cost_no_query(creators, django_assert_num_queries):
-    import importlib
-    from types import SimpleNamespace
-
-    from django.apps import apps
     from django.core.cache import cache
-    from django.db import connection
 
     from discovery.selectors.overview import category_counts
     from discovery.tasks import discovery_counts_refresh
 
     # A transactional test's flush may have emptied the beat tables: schedule as the migration does.
-    migration = importlib.import_module("discovery.migrations.0003_beat_counts_refresh")
-    migration.schedule(apps, SimpleNamespace(connection=connection))
+    data_migration_run("discovery.migrations.0003_beat_counts_refresh", "schedule")
     task = PeriodicTask.objects.get(task="discovery.tasks.discovery_counts_refresh")
     assert task.enabled and task.interval.every == 120 and task.queue == "default"
     cache.clear()

@@ -23,7 +23,6 @@ from django.db import connection
 from analysis.models import AnalysisJob
 from cdn.models import ImageAsset
 from credits.models import CreditTransaction, Wallet
-from credits.selectors import credits_quote
 from credits.services import credits_grant, credits_spend
 from profiles.models import Post, Profile, TeamProfileAccess
 from profiles.services.access import access_grant
@@ -80,7 +79,6 @@ def test_a_worker_killed_mid_job_the_job_completes_once(tmp_path, image_host):
         user = UserFactory()
         team = team_of(user)
         credits_grant(account_id=team.pk, amount=500, reason="test", idempotency_key="grant-worker-kill")
-        price = credits_quote(account_id=team.pk, action_type="influencer_unlock").credits_per_unit
         credits_spend(
             account_id=team.pk, actor=user, action_type="influencer_unlock", reference="profile:humansofny",
             idempotency_key="unlock-worker-kill",
@@ -127,5 +125,5 @@ def test_a_worker_killed_mid_job_the_job_completes_once(tmp_path, image_host):
     # The unlock: charged once (the Free plan's quota or credits), never refunded, access kept.
     ledger = CreditTransaction.objects.filter(wallet__account_id=team.pk, reference="profile:humansofny")
     assert ledger.filter(kind="spend").count() == 1 and not ledger.filter(kind="refund").exists()
-    assert Wallet.objects.get(account_id=team.pk).balance == balance and price > 0
+    assert Wallet.objects.get(account_id=team.pk).balance == balance
     assert TeamProfileAccess.objects.filter(team=team, profile=profile).count() == 1

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.data_migrations import data_migration_run
 from config.errors import Conflict, NotFound, ValidationFailed
 from teams import selectors, services
 from teams.errors import InvitationInvalid, RoleNotAllowed, SeatsExhausted
@@ -470,15 +471,8 @@ def test_the_daily_task_marks_every_stale_invitation_expired(team, owner, set_pl
     assert Invitation.objects.get(pk=stale.pk).status == Invitation.Status.EXPIRED
     assert Invitation.objects.get(pk=fresh.pk).status == Invitation.Status.PENDING
     assert invitations_expire.apply().get() == 0  # idempotent
-    import importlib
-    from types import SimpleNamespace
-
-    from django.apps import apps
-    from django.db import connection
-
     # A transactional test's flush may have emptied the beat tables: schedule as the migration does.
-    migration = importlib.import_module("teams.migrations.0004_beat_invitations_expire")
-    migration.schedule(apps, SimpleNamespace(connection=connection))
-    migration.schedule(apps, SimpleNamespace(connection=connection))  # twice: still one task
+    data_migration_run("teams.migrations.0004_beat_invitations_expire", "schedule")
+    data_migration_run("teams.migrations.0004_beat_invitations_expire", "schedule")  # twice: still one task
     task = PeriodicTask.objects.get(task="teams.tasks.invitations_expire")
     assert task.enabled and task.crontab.hour == "3" and task.queue == "default"
