@@ -649,6 +649,20 @@ def job_finish(*, job_id: Any) -> AnalysisJob | None:
     return job
 
 
+def username_lock(username: str) -> None:
+    """Hold a transaction-level lock on ``username`` (PostgreSQL advisory lock; SQLite runs
+    one writer at a time anyway) until the current transaction ends.
+
+    An unlock takes it before deciding between "remembered as missing", "join the running job"
+    and "start a job"; a job failing as missing or private takes it before it fails. So a job
+    cannot fail between an unlock's check and its commit: concurrent unlocks of one username
+    make one job, and one that comes after the failure is refused.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"analysis-username:{username}"])
+
+
 def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -> AnalysisJob | None:
     """End a job ``failed`` with the stage that failed and why (idempotent).
 
@@ -658,6 +672,10 @@ def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -
     """
     category = ErrorCategory(category)
     with transaction.atomic():
+        if category in AnalysisJob.NOTHING_TO_DELIVER:
+            username = AnalysisJob.objects.filter(pk=job_id).values_list("username", flat=True).first()
+            if username is not None:
+                username_lock(username)  # not while an unlock is deciding (analysis.unlocks)
         job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
             return job

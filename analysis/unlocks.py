@@ -3,10 +3,12 @@ joining (or starting) the unlock's analysis job under a row lock.
 
 The answer of a failed job is remembered (``UNLOCK_UNAVAILABLE_REMEMBER_SECONDS``, from the
 failed job itself): unlocking that username again is refused with 404 ``creator_unavailable``
-before anything is charged or scraped. Concurrent unlocks of one username join one job, and
-each unlock locks that job's row before it commits, so a job cannot fail (and refund, see
-``profiles.services.unlocks_refund``) between an unlock joining it and the unlock's charge:
-either the refund sees the charge, or the unlock sees the failure and charges nothing.
+before anything is charged or scraped. Concurrent unlocks of one username join one job: each
+unlock holds the username's lock (``analysis.services.username_lock``, also taken by a job
+failing as missing or private) from its check to its commit, and locks the job's row, so a job
+cannot fail (and refund, see ``profiles.services.unlocks_refund``) between an unlock's check
+and its charge: either the refund sees the charge, or the unlock sees the failure and is
+refused without a charge or a new scrape.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def unlock_job_join(*, username: str, requested_by: Any, team: Any = None) -> An
     (the gate then rolls back access and charge) when the username is remembered as missing
     or private, or when the joined job has just failed that way.
     """
+    analysis_services.username_lock(username)  # no job of it fails until this unlock commits
     unlock_refuse_unavailable(username=username)
     job, _ = analysis_services.job_start(username=username, requested_by=requested_by, team=team)
     job = AnalysisJob.objects.select_for_update().get(pk=job.pk)
