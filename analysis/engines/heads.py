@@ -7,7 +7,9 @@ Pure numpy (the file is read at start-up; training is in ``analysis.engines.trai
   prototype is the normalised mean of its label descriptions' embeddings
   (``CATEGORY_DESCRIPTIONS``, written by hand) plus ``prototype_example_weight`` x the
   normalised mean of its training tweets' embeddings (TweetTopic, Spanish train split,
-  topics mapped to categories by ``TOPIC_TO_CATEGORIES``); ``category_temperature`` turns
+  topics mapped to categories by ``TOPIC_TO_CATEGORIES``) plus (v3) ``pool_weight`` x the
+  normalised mean of its English pool tweets (XLM-T English training tweets given a weak
+  label by the keyword tables, ``analysis.engines.training``); ``category_temperature`` turns
   cosine similarities into probabilities (softmax of cos / T); ``meta`` holds the keyword
   evidence weight and (v2) ``category_default_threshold``, below which the general category
   is chosen (``analysis.engines.training.choose_category``);
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-HEADS_VERSION = 2
+HEADS_VERSION = 3
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 DEFAULT_HEADS_FILE = HEADS_DIR / f"heads-v{HEADS_VERSION}.npz"
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")

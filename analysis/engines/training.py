@@ -4,11 +4,21 @@ Reproducible: every split and fit is seeded, the data files are listed with thei
 the output's ``meta``, and nothing under ``data/eval/`` is ever read (``_refuse_eval``).
 
 - **Category prototypes** (``heads.CATEGORY_DESCRIPTIONS`` + TweetTopic Spanish
-  ``topicxl_es_train.jsonl`` and ``topicxl_es_validation.jsonl``): the temperature T, the
-  evidence weight w and the default threshold t are chosen by 5-fold cross-validation over
-  those 200 tweets (prototypes rebuilt without the held-out fold), maximising macro-F1 with
-  the evaluation's rule (a prediction is right when it is one of the tweet's mapped
-  categories); the final prototypes use all of them. The threshold: when the best combined
+  ``topicxl_es_train.jsonl`` and ``topicxl_es_validation.jsonl`` + (v3) English tweets
+  labelled by the keyword tables): the only topic-labelled training tweets are 200 Spanish
+  ones, which an English-only embedding model places poorly, so v3 adds an English pool:
+  the XLM-T English training tweets (``sentiment/xlmt_english_train_text.txt``, their
+  sentiment labels unused) that the keyword/hashtag evidence assigns to one category
+  (best score >= ``POOL_MIN_EVIDENCE`` and no tie), a weak label. Each prototype is the
+  normalised sum of the unit means of its descriptions, its Spanish tweets and
+  ``pool_weight`` x its pool tweets. ``pool_weight`` is chosen by 5-fold cross-validation
+  over the pool (prototypes rebuilt without the held-out fold; macro-F1 of the nearest
+  prototype, embedding alone, against the held-out weak labels): the question it answers,
+  how well the prototypes place English tweets, is one the Spanish tweets cannot answer.
+  Then the temperature T, the evidence weight w and the default threshold t are chosen by
+  5-fold cross-validation over the Spanish tweets (prototypes rebuilt without the held-out
+  fold), maximising macro-F1 with the evaluation's rule (a prediction is right when it is
+  one of the tweet's mapped categories); the final prototypes use all of them. The threshold: when the best combined
   probability is below t, the post gets the general category (``DEFAULT_CATEGORY``,
   Lifestyle), as the rule engine does without evidence; t = 0 never defaults. (Heads v1 had
   no threshold: a weak similarity still named a specific category, and categories without
@@ -24,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +57,9 @@ logger = logging.getLogger(__name__)
 
 SEED = 20261203
 PROTOTYPE_EXAMPLE_WEIGHT = 1.0
+POOL_FILES = ("xlmt_english_train_text.txt",)  # the embedding model reads English
+POOL_MIN_EVIDENCE = 1.0
+POOL_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
 TEMPERATURES = (0.02, 0.03, 0.05, 0.08, 0.12)
 EVIDENCE_WEIGHTS = (0.0, 0.15, 0.3, 0.45, 0.6)
 DEFAULT_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -152,7 +166,44 @@ def load_sentiment_examples(folder: Path) -> tuple[list[str], list[int], list[st
     return texts, labels, languages, files
 
 
+def load_pool_texts(folder: Path) -> tuple[list[str], list[Path]]:
+    """The unlabelled English tweets of the pool (``POOL_FILES`` under ``sentiment/``), non-empty lines."""
+    _refuse_eval(folder)
+    texts: list[str] = []
+    files: list[Path] = []
+    for name in POOL_FILES:
+        path = folder / name
+        if path.exists():
+            texts += [line.strip() for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+            files.append(path)
+    return texts, files
+
+
 # --- category -----------------------------------------------------------------------------
+
+
+def weak_labels(evidence: np.ndarray, min_evidence: float = POOL_MIN_EVIDENCE) -> np.ndarray:
+    """Per row of keyword evidence, the index of its one best category, or -1 (too weak, or a tie)."""
+    best = evidence.max(axis=1)
+    unique = (evidence == best[:, None]).sum(axis=1) == 1
+    return np.where((best >= min_evidence) & unique, evidence.argmax(axis=1), -1)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """English tweets with weak (keyword) labels: ``labels[i]`` is a category index or -1."""
+
+    vectors: np.ndarray
+    labels: np.ndarray
+    weight: float = 0.0
+
+    def without(self, rows: np.ndarray) -> Pool:
+        labels = self.labels.copy()
+        labels[rows] = -1
+        return Pool(self.vectors, labels, self.weight)
+
+
+NO_POOL = Pool(np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=int))
 
 
 def build_prototypes(
@@ -160,15 +211,48 @@ def build_prototypes(
     description_vectors: dict[str, np.ndarray],
     example_vectors: np.ndarray,
     example_allowed: Sequence[tuple[str, ...]],
+    pool: Pool = NO_POOL,
 ) -> np.ndarray:
     rows = []
-    for category in categories:
+    for index, category in enumerate(categories):
         parts = [as_unit_vector(description_vectors[category].mean(axis=0))]
         members = [i for i, cats in enumerate(example_allowed) if category in cats]
         if members:
             parts.append(PROTOTYPE_EXAMPLE_WEIGHT * as_unit_vector(example_vectors[members].mean(axis=0)))
+        pooled = pool.labels == index
+        if pool.weight > 0 and pooled.any():
+            parts.append(pool.weight * as_unit_vector(pool.vectors[pooled].mean(axis=0)))
         rows.append(as_unit_vector(np.sum(parts, axis=0)))
     return np.stack(rows).astype(np.float32)
+
+
+def _choose_pool_weight(
+    categories: list[str],
+    description_vectors: dict[str, np.ndarray],
+    vectors: np.ndarray,
+    allowed: list[tuple[str, ...]],
+    pool: Pool,
+) -> tuple[float, float]:
+    """(weight, 5-fold macro-F1): how well the nearest prototype recovers held-out weak labels."""
+    from sklearn.metrics import f1_score
+
+    labelled = np.flatnonzero(pool.labels >= 0)
+    if len(labelled) < 5:
+        return 0.0, 0.0
+    folds = np.random.default_rng(SEED).permutation(len(labelled)) % 5
+    best = (-1.0, 0.0)
+    for weight in POOL_WEIGHTS:
+        predicted = np.zeros(len(labelled), dtype=int)
+        for fold in range(5):
+            held = labelled[folds == fold]
+            prototypes = build_prototypes(
+                categories, description_vectors, vectors, allowed, replace(pool.without(held), weight=weight)
+            )
+            predicted[folds == fold] = np.argmax(pool.vectors[held] @ prototypes.T, axis=1)
+        score = float(f1_score(pool.labels[labelled], predicted, average="macro"))
+        if score > best[0] + 1e-9:
+            best = (score, weight)
+    return best[1], best[0]
 
 
 def _choose_category_parameters(
@@ -177,6 +261,7 @@ def _choose_category_parameters(
     vectors: np.ndarray,
     allowed: list[tuple[str, ...]],
     evidence: np.ndarray,
+    pool: Pool = NO_POOL,
 ) -> tuple[float, float, float, float]:
     rng = np.random.default_rng(SEED)
     folds = rng.permutation(len(allowed)) % 5
@@ -186,7 +271,9 @@ def _choose_category_parameters(
     for fold in range(5):
         train = [i for i in range(len(allowed)) if folds[i] != fold]
         test = [i for i in range(len(allowed)) if folds[i] == fold]
-        prototypes = build_prototypes(categories, description_vectors, vectors[train], [allowed[i] for i in train])
+        prototypes = build_prototypes(
+            categories, description_vectors, vectors[train], [allowed[i] for i in train], pool
+        )
         similarities.append((test, vectors[test] @ prototypes.T))
     best = (-1.0, TEMPERATURES[0], EVIDENCE_WEIGHTS[0], DEFAULT_THRESHOLDS[0])
     for temperature in TEMPERATURES:
@@ -202,6 +289,10 @@ def _choose_category_parameters(
                 if score > best[0] + 1e-9:
                     best = (score, temperature, weight, threshold)
     return best
+
+
+def _evidence(texts: Sequence[str], categories: Sequence[str]) -> np.ndarray:
+    return np.array([[category_evidence(t, (), categories)[c] for c in categories] for t in texts], dtype=np.float32)
 
 
 # --- sentiment ----------------------------------------------------------------------------
@@ -264,17 +355,22 @@ def train_heads(
     log(f"topics: {len(topic_texts)} training tweets with mapped categories")
     description_vectors = {c: encode(list(CATEGORY_DESCRIPTIONS[c])) for c in categories}
     topic_vectors = encode(topic_texts)
-    evidence = np.array(
-        [[category_evidence(t, (), categories)[c] for c in categories] for t in topic_texts], dtype=np.float32
-    )
+    evidence = _evidence(topic_texts, categories)
+    pool_texts, pool_files = load_pool_texts(train_dir / "sentiment")
+    pool = Pool(encode(pool_texts), weak_labels(_evidence(pool_texts, categories)))
+    pool_counts = {c: int((pool.labels == i).sum()) for i, c in enumerate(categories)}
+    log(f"pool: {len(pool_texts)} English tweets, {int((pool.labels >= 0).sum())} with a weak label {pool_counts}")
+    pool_weight, pool_f1 = _choose_pool_weight(categories, description_vectors, topic_vectors, topic_allowed, pool)
+    pool = replace(pool, weight=pool_weight)
+    log(f"pool weight {pool_weight}: 5-fold macro-F1 against held-out weak labels {pool_f1:.4f}")
     cv_f1, temperature, weight, threshold = _choose_category_parameters(
-        categories, description_vectors, topic_vectors, topic_allowed, evidence
+        categories, description_vectors, topic_vectors, topic_allowed, evidence, pool
     )
     log(
         f"category: T={temperature}, evidence weight={weight}, default threshold={threshold}, "
         f"5-fold macro-F1 {cv_f1:.4f}"
     )
-    prototypes = build_prototypes(categories, description_vectors, topic_vectors, topic_allowed)
+    prototypes = build_prototypes(categories, description_vectors, topic_vectors, topic_allowed, pool)
 
     texts, labels, languages, sentiment_files = load_sentiment_examples(train_dir / "sentiment")
     log(f"sentiment: {len(texts)} training tweets; computing lexicon features and embeddings")
@@ -321,10 +417,14 @@ def train_heads(
             "category_default": DEFAULT_CATEGORY,
             "category_cv_macro_f1": round(cv_f1, 4),
             "prototype_example_weight": PROTOTYPE_EXAMPLE_WEIGHT,
+            "pool_weight": pool_weight,
+            "pool_min_evidence": POOL_MIN_EVIDENCE,
+            "pool_cv_macro_f1": round(pool_f1, 4),
+            "pool_counts": pool_counts,
             "sentiment_c": best_c,
             "sentiment_held_out_macro_recall": round(best_recall, 4),
             "sentiment_held_out_by_language": per_language,
-            "data": {str(p.relative_to(train_dir)): _sha256(p) for p in [*topic_files, *sentiment_files]},
+            "data": {str(p.relative_to(train_dir)): _sha256(p) for p in [*topic_files, *pool_files, *sentiment_files]},
         },
     )
     heads.digest = heads_digest(heads)

@@ -38,8 +38,8 @@ def test_identical_texts_are_computed_once(embedder):
 
 def test_committed_heads_load_with_their_version_and_metadata():
     heads = load_heads()
-    assert DEFAULT_HEADS_FILE.name == "heads-v2.npz"
-    assert heads.version.startswith("heads-v2-") and len(heads.digest) == 64
+    assert DEFAULT_HEADS_FILE.name == "heads-v3.npz"
+    assert heads.version.startswith("heads-v3-") and len(heads.digest) == 64
     assert heads.prototypes.shape == (len(heads.categories), 384)
     np.testing.assert_allclose(np.linalg.norm(heads.prototypes, axis=1), 1.0, atol=1e-5)
     assert heads.sentiment_weights.shape == (386, 3) and heads.sentiment_bias.shape == (3,)
