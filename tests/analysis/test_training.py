@@ -29,7 +29,7 @@ def bag_encoder(texts: list[str]) -> np.ndarray:
     rows = np.zeros((len(texts), DIM), dtype=np.float32)
     for i, text in enumerate(texts):
         for word in re.findall(r"\w+", text.lower()):
-            rows[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+            rows[i, int(hashlib.sha256(word.encode()).hexdigest(), 16) % DIM] += 1.0
         rows[i] /= np.linalg.norm(rows[i]) or 1.0
     return rows
 
@@ -77,9 +77,9 @@ def train_dir(tmp_path):
     folder = tmp_path / "train"
     (folder / "topics").mkdir(parents=True)
     (folder / "sentiment").mkdir()
-    rows = [
-        {"text": f"comida deliciosa pizza {i}", "topics": ["Food & Dining"]} for i in range(10)
-    ] + [{"text": f"partido de futbol gol {i}", "topics": ["Sports"]} for i in range(10)]
+    rows = [{"text": f"comida deliciosa pizza {i}", "topics": ["Food & Dining"]} for i in range(10)] + [
+        {"text": f"partido de futbol gol {i}", "topics": ["Sports"]} for i in range(10)
+    ]
     (folder / "topics" / "topicxl_es_train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     english = [
         *(f"I hate this awful day {i}" for i in range(12)),
