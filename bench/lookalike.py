@@ -23,10 +23,15 @@ Parts (each bounded; the whole run takes minutes, most of it building the 1M-vec
 - ``stage``: the AI stage of a new 12-post creator (@humansofny through the real pipeline
   on a throwaway SQLite database, ``AI_ENGINE=embeddings``: engine + post and profile
   embeddings + aggregation), first run (model loaded before) and again from scratch; and
-  the process's peak RSS with the embedding model loaded (``ru_maxrss``). With
+  the **AI worker's peak RSS**: the larger of the peak while the models load and the peak
+  during the AI steps (``VmHWM``, reset through ``/proc/self/clear_refs`` before each; the
+  scrape and media steps that this one process also runs belong to other workers in a
+  deployment: the whole process's peak is reported beside it). With
   ``--with-transformers`` the transformer engine runs instead, in fast mode (int8) with
   models of the real sizes (random weights, ``bench/_models.py``), next to the standalone
-  embedding model: the AI stage and peak RSS of a worker with every model.
+  embedding model: the AI stage and peak RSS of a worker with every model. Its NLI
+  shortlist is the settings' (fast mode: 5 categories by evidence, then embedding
+  similarity); ``--top-k 0`` asks about all 20 categories (exact zero-shot).
 - ``ann``: top-20 over N (default 1,000,000) vectors in PostgreSQL 16 + pgvector 0.6.2
   (pgserver, a temporary directory, Unix socket): HNSW (``--hnsw-m`` 16,
   ``--hnsw-ef-construction`` 64 as the migration builds it, cosine; ``hnsw.ef_search`` as the
@@ -224,7 +229,7 @@ def _run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def part_stage(log: Any, with_transformers: bool) -> dict[str, Any]:
+def part_stage(log: Any, with_transformers: bool, top_k: int | None = None) -> dict[str, Any]:
     """Runs in a child process with throwaway settings (see ``_stage_child``)."""
     with tempfile.TemporaryDirectory(prefix="bench-lookalike-") as tmp:
         env = {
@@ -235,17 +240,44 @@ def part_stage(log: Any, with_transformers: bool) -> dict[str, Any]:
             "BENCH_LOG_FILE": f"{tmp}/requests.log",
             "HF_HUB_OFFLINE": "1",
         }
-        figures = _run_child(["--stage-child"] + (["--with-transformers"] if with_transformers else []), env)
+        args = ["--stage-child"] + (["--with-transformers"] if with_transformers else [])
+        figures = _run_child(args + ([] if top_k is None else ["--top-k", str(top_k)]), env)
     log(
         f"stage: AI stage of a new 12-post creator {figures['ai_stage_seconds_first']:.2f} s (model loaded "
         f"before: {figures['engine_load_seconds']:.2f} s), again {figures['ai_stage_seconds_again']:.2f} s; "
-        f"peak RSS {figures['ai_worker_peak_rss_mb']:.0f} MB"
-        + (" with the transformer models" if with_transformers else " (embeddings engine only)")
+        f"AI worker peak RSS {figures['ai_worker_peak_rss_mb']:.0f} MB (loading {figures['load_peak_rss_mb']:.0f}, "
+        f"AI steps {figures['ai_step_peak_rss_mb']:.0f}; the whole process with scrape and media "
+        f"{figures['process_peak_rss_mb']:.0f})"
+        + (
+            f" with the transformer models, NLI shortlist {figures['category_top_k'] or 'off (all categories)'}"
+            if with_transformers
+            else " (embeddings engine only)"
+        )
     )
     return figures
 
 
-def _stage_child(with_transformers: bool) -> int:
+def _vm_hwm_mb() -> float:
+    """This process's peak RSS since the last ``_reset_hwm`` (Linux ``VmHWM``)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return _rss_mb()
+
+
+_process_peak_mb = 0.0
+
+
+def _reset_hwm() -> None:
+    """Reset ``VmHWM`` (and with it ``ru_maxrss``), keeping the process's peak so far in ``_process_peak_mb``."""
+    global _process_peak_mb
+    _process_peak_mb = max(_process_peak_mb, _vm_hwm_mb())
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _stage_child(with_transformers: bool, top_k: int | None = None) -> int:
     _setup_django("bench.settings")
     import torch
     from django.conf import settings
@@ -265,16 +297,32 @@ def _stage_child(with_transformers: bool) -> int:
         paths = build_models(Path(tempfile.gettempdir()) / "bench-ai-models")
         settings.AI_SENTIMENT_MODEL, settings.AI_LANGUAGE_MODEL = paths["sentiment"], paths["language"]
         settings.AI_CATEGORY_MODEL, settings.AI_QUANTIZE, settings.AI_ENGINE = paths["category"], "int8", "transformers"
+        # Fast mode's default (config/settings/base.py reads it with AI_QUANTIZE from the environment).
+        settings.AI_CATEGORY_TOP_K = int(os.environ.get("AI_CATEGORY_TOP_K", 5)) if top_k is None else top_k
     from analysis.engines.registry import get_embedder, get_engine, warm_up
     from analysis.models import AnalysisJob
     from bench.pipeline import pipeline_reset
 
+    _reset_hwm()
     started = time.perf_counter()
     warm_up()
     load = time.perf_counter() - started
+    load_peak = _vm_hwm_mb()
     assert get_engine().name == settings.AI_ENGINE and get_embedder() is not None
     from analysis import services
     from analysis.services import inline_pipeline
+
+    ai_peaks: list[float] = []
+    run_ai = services.job_run_ai
+
+    def measured_run_ai(*args: Any, **kwargs: Any) -> Any:
+        _reset_hwm()
+        try:
+            return run_ai(*args, **kwargs)
+        finally:
+            ai_peaks.append(_vm_hwm_mb())
+
+    services.job_run_ai = measured_run_ai
 
     stages = []
     for _ in range(2):
@@ -292,7 +340,11 @@ def _stage_child(with_transformers: bool) -> int:
                 "ai_stage_seconds_first": round(stages[0], 3),
                 "ai_stage_seconds_again": round(stages[1], 3),
                 "engine_load_seconds": round(load, 2),
-                "ai_worker_peak_rss_mb": round(_rss_mb(), 1),
+                "ai_worker_peak_rss_mb": round(max(load_peak, *ai_peaks), 1),
+                "load_peak_rss_mb": round(load_peak, 1),
+                "ai_step_peak_rss_mb": round(max(ai_peaks), 1),
+                "process_peak_rss_mb": round(max(_process_peak_mb, _vm_hwm_mb()), 1),
+                "category_top_k": getattr(settings, "AI_CATEGORY_TOP_K", 0) if with_transformers else None,
                 "with_transformers": with_transformers,
             }
         )
@@ -557,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--fallback-rows", type=int, default=120_000)
     parser.add_argument("--with-transformers", action="store_true")
+    parser.add_argument("--top-k", type=int, default=None, help="the stage's AI_CATEGORY_TOP_K (fast: 5)")
     parser.add_argument("--hnsw-m", type=int, default=16)
     parser.add_argument("--hnsw-ef-construction", type=int, default=64)
     parser.add_argument("--ef-sweep", default="40,200,400,800", help="hnsw.ef_search values (with the selector's)")
@@ -566,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fallback-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage_child:
-        return _stage_child(args.with_transformers)
+        return _stage_child(args.with_transformers, args.top_k)
     if args.fallback_child:
         return _fallback_child(*args.fallback_child)
 
@@ -579,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     if "speed" in parts:
         figures.update(part_speed(log, args.quick))
     if "stage" in parts:
-        figures.update(part_stage(log, args.with_transformers))
+        figures.update(part_stage(log, args.with_transformers, args.top_k))
     if "ann" in parts:
         count = args.vectors or (100_000 if args.quick else 1_000_000)
         figures.update(

@@ -64,9 +64,33 @@ def _build_transformers() -> Engine:
     from analysis.engines.transformer_engine import TransformersEngine
 
     try:
-        return TransformersEngine.from_settings()
+        engine = TransformersEngine.from_settings()
     except Exception as exc:
         raise EngineUnavailable(f"The transformer engine's models could not be loaded: {exc!r}") from exc
+    if 0 < engine.options.top_k < len(engine.options.categories):
+        engine.use_shortlist(_shortlist(engine))
+    return engine
+
+
+def _shortlist(engine: Engine) -> Any:
+    """The embedding shortlist of the transformer engine's NLI categories, or None (logged) without the model.
+
+    Builds the process's standalone embedding model now (the caller holds ``_lock``): the
+    lookalike search needs it in this worker anyway.
+    """
+    from django.conf import settings
+
+    try:
+        from analysis.engines.heads import load_heads
+        from analysis.engines.shortlist import EmbeddingShortlist
+
+        embedder = _embedders[engine.name] = _StandaloneEmbedder()
+        heads = load_heads(settings.AI_EMBEDDING_HEADS or None)
+        return EmbeddingShortlist(embedder.model, heads, engine.options.categories)
+    except Exception:
+        logger.exception("no embedding shortlist: AI_CATEGORY_TOP_K keeps every category of posts without evidence")
+        _embedders.setdefault(engine.name, None)
+        return None
 
 
 def _build_embeddings() -> Engine:

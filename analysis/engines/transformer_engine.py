@@ -9,7 +9,10 @@ Imported only by ``analysis.engines.registry`` when the engine is built, in the 
    language the sentiment model covers (``AI_SENTIMENT_LANGUAGES``, empty = all);
 4. builds the (caption, hypothesis) NLI pairs of every post and candidate category
    (``AI_CATEGORY_TOP_K`` > 0 keeps the K categories with most keyword/hashtag evidence,
-   all of them when a post has none; ``AI_CATEGORY_MAX_TOKENS`` > 0 reads only that many
+   all of them when a post has none; with an embedding shortlist (``use_shortlist``, set by
+   the registry when the embedding model is loaded beside the engine) every post keeps K:
+   evidence first, then the categories nearest the caption's embedding;
+   ``AI_CATEGORY_MAX_TOKENS`` > 0 reads only that many
    caption tokens per pair) and runs them together, one forward pass per length bucket;
 5. blends the zero-shot distribution with the keyword/hashtag evidence (see ``blend``)
    and stores the results in the cache.
@@ -22,7 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -135,6 +138,13 @@ class _Work:
     sentiment: np.ndarray | None = None
     candidates: list[str] = field(default_factory=list)
     zero_shot: dict[str, float] = field(default_factory=dict)
+    similarity: np.ndarray | None = None  # cosines to the category prototypes (shortlist)
+
+
+class Shortlist(Protocol):
+    version: str
+
+    def similarities(self, captions: Sequence[str]) -> np.ndarray: ...
 
 
 class TransformersEngine:
@@ -181,6 +191,12 @@ class TransformersEngine:
         self.tokens_per_pass = options.tokens_per_pass or (
             ONEDNN_INT8_TOKENS_PER_PASS if self.int8_backends.get("category") == "onednn" else TOKENS_PER_PASS
         )
+        self.shortlist: Shortlist | None = None
+        self._version = self._build_version()
+
+    def use_shortlist(self, shortlist: Shortlist | None) -> None:
+        """Shortlist every post's NLI categories by embedding similarity (with ``top_k`` > 0; part of the version)."""
+        self.shortlist = shortlist
         self._version = self._build_version()
 
     @classmethod
@@ -200,10 +216,15 @@ class TransformersEngine:
         digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:10]
         nli_backend = self.int8_backends.get("category")
         quantized = f"{o.quantize}-{nli_backend}" if nli_backend else (o.quantize or "fp")
+        shortlist = f"+emb({self.shortlist.version})" if self._shortlisting() else ""
         return (
             f"{NAME}:f{FORMAT_VERSION}:s={o.sentiment_model}:l={o.language_model}:c={o.category_model}"
-            f":q={quantized}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}:{digest}"
+            f":q={quantized}:t={o.max_tokens}:ct={o.category_max_tokens}:k={o.top_k}{shortlist}:{digest}"
         )
+
+    def _shortlisting(self) -> bool:
+        k = self.options.top_k
+        return getattr(self, "shortlist", None) is not None and 0 < k < len(self.options.categories)
 
     @property
     def version(self) -> str:
@@ -266,17 +287,25 @@ class TransformersEngine:
     def _candidates(self, item: _Work) -> list[str]:
         categories = list(self.options.categories)
         k = self.options.top_k
-        if k <= 0 or k >= len(categories) or not item.evidence:
+        if k <= 0 or k >= len(categories) or (not item.evidence and item.similarity is None):
             return categories
-        ranked = sorted(categories, key=lambda c: (-item.evidence.get(c, 0.0), categories.index(c)))
+        similarity = item.similarity if item.similarity is not None else np.zeros(len(categories))
+        ranked = sorted(
+            range(len(categories)), key=lambda i: (-item.evidence.get(categories[i], 0.0), -similarity[i], i)
+        )
         chosen = set(ranked[:k])
-        return [c for c in categories if c in chosen]
+        return [c for i, c in enumerate(categories) if i in chosen]
 
     def _zero_shot(self, items: list[_Work], *, token_budget: int, max_rows: int) -> None:
         premises: list[str] = []
         hypotheses: list[str] = []
         owners: list[int] = []
         template = self.options.hypothesis_template
+        if self._shortlisting():
+            assert self.shortlist is not None
+            similarities = self.shortlist.similarities([item.post.caption for item in items])
+            for item, similarity in zip(items, similarities, strict=True):
+                item.similarity = similarity
         for index, item in enumerate(items):
             item.candidates = self._candidates(item)
             for name in item.candidates:
@@ -347,6 +376,8 @@ class TransformersEngine:
         raw["zero_shot"] = item.zero_shot
         raw["zero_shot_label"] = _argmax(item.zero_shot, item.candidates)
         raw["category_candidates"] = len(item.candidates)
+        if item.similarity is not None:
+            raw["category_shortlist"] = "evidence+embeddings"
         raw["category_source"] = "zero_shot+evidence" if final != item.zero_shot else "zero_shot"
         return self._pack(sentiment, (language, language_confidence), (category, final[category]), raw)
 

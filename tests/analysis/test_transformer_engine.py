@@ -7,6 +7,7 @@ loading code, fully offline.
 
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -187,6 +188,51 @@ def test_top_k_limits_nli_to_the_categories_with_evidence(tiny_models):
     assert tagged.raw["category_candidates"] == 3 and "Food" in tagged.raw["zero_shot"]
     assert sum(tagged.raw["zero_shot"].values()) == pytest.approx(1.0, abs=1e-5)
     assert plain.raw["category_candidates"] == len(CATEGORIES)  # no evidence: every category
+
+
+class FixedShortlist:
+    """Cosines that rank the categories in a fixed order (first = nearest), for every caption."""
+
+    version = "fixed"
+
+    def __init__(self, order):
+        self.scores = np.array([-(order.index(c) if c in order else 99) for c in CATEGORIES], dtype=np.float32)
+        self.calls = []
+
+    def similarities(self, captions):
+        self.calls.append(list(captions))
+        return np.tile(self.scores, (len(captions), 1))
+
+
+def test_embedding_shortlist_gives_every_post_k_categories(tiny_models):
+    engine = make_engine(tiny_models, top_k=3)
+    plain_version = engine.version
+    shortlist = FixedShortlist(["Travel", "Pets", "Music", "Food"])
+    engine.use_shortlist(shortlist)
+    assert engine.version != plain_version and "+emb(fixed)" in engine.version  # never mixed in the cache
+    caption = "New recipe: homemade pizza dough and a quick pasta sauce #food #recipe"
+    tagged, plain = engine.analyse(
+        [PostInput(key="a", caption=caption, hashtags=("food", "recipe")), PostInput(key="b", caption="Hello there")]
+    )
+    # No evidence: the three nearest categories instead of all twenty.
+    assert plain.raw["category_candidates"] == 3
+    assert set(plain.raw["zero_shot"]) == {"Travel", "Pets", "Music"}
+    assert plain.category in {"Travel", "Pets", "Music"} and plain.raw["category_shortlist"] == "evidence+embeddings"
+    # Evidence first, then the nearest of the rest.
+    evidence = [c for c, v in tagged.raw["category_evidence"].items() if v > 0]
+    assert "Food" in evidence and len(evidence) < 3
+    nearest_rest = [c for c in ("Travel", "Pets", "Music", "Food") if c not in evidence]
+    assert set(tagged.raw["zero_shot"]) == set(evidence) | set(nearest_rest[: 3 - len(evidence)])
+    assert shortlist.calls == [[caption, "Hello there"]]  # one batch for the whole call
+
+
+def test_shortlist_is_off_without_top_k(tiny_models):
+    engine = make_engine(tiny_models, top_k=0)
+    shortlist = FixedShortlist(["Travel"])
+    engine.use_shortlist(shortlist)
+    [result] = engine.analyse([PostInput(key="b", caption="Hello there")])
+    assert result.raw["category_candidates"] == len(CATEGORIES) and "category_shortlist" not in result.raw
+    assert shortlist.calls == [] and "+emb" not in engine.version
 
 
 def test_evidence_blending_rule():

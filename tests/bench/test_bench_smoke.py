@@ -187,3 +187,20 @@ def test_server_cpu_seconds_counts_a_busy_process_group():
     finally:
         live.kill()
         live.wait()
+
+
+def test_lookalike_stage_rows_judge_the_first_run_and_the_int8_worker_memory():
+    from bench.run import rows_lookalike
+
+    figures = {
+        "ai_stage_seconds_first": 24.1,  # the measurement
+        "ai_stage_seconds_again": 0.05,  # every caption in the AI result cache: not a measurement
+        "ai_worker_peak_rss_mb": 2100.0,
+        "with_transformers": True,
+    }
+    rows = {row[0]: row for row in rows_lookalike(figures)}
+    stage = rows["lookalike: AI stage, 12-post creator, transformers (int8) + embeddings (s)"]
+    assert stage[1] == "24.10" and stage[3] == "MISS"
+    assert rows["lookalike: AI worker peak RSS, int8 + embeddings (MB)"][3] == "MISS"
+    figures.update(ai_stage_seconds_first=14.3, ai_worker_peak_rss_mb=1963.0)
+    assert all(row[3] == "PASS" for row in rows_lookalike(figures))
