@@ -120,8 +120,8 @@ class JobEventsView(TeamScopedMixin, APIView):
             after_id = int(request.headers.get("Last-Event-ID") or request.query_params.get("after") or 0)
         except ValueError:
             after_id = 0
-        stream_slot_take(user_id=request.user.pk)
-        events = SlotStream(job_event_stream(job, after_id), user_id=request.user.pk)
+        lease = stream_slot_take(user_id=request.user.pk)
+        events = SlotStream(job_event_stream(job, after_id), user_id=request.user.pk, lease=lease)
         response = StreamingHttpResponse(events, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream

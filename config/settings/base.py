@@ -435,7 +435,7 @@ PIPELINE_EAGER_THREAD = env.bool("PIPELINE_EAGER_THREAD", default=True)
 PIPELINE_STALE_AFTER = timedelta(minutes=env.int("PIPELINE_STALE_MINUTES", default=30))
 JOB_EVENTS_POLL_SECONDS = env.float("JOB_EVENTS_POLL_SECONDS", default=0.5)
 JOB_EVENTS_MAX_SECONDS = env.int("JOB_EVENTS_MAX_SECONDS", default=60)
-# Open job event streams: per user and per process (beyond: 429). Each one holds a thread.
+# Open job event streams: per user (across processes, Redis leases) and per process (beyond: 429). Each holds a thread.
 JOB_EVENTS_KEEPALIVE_SECONDS = env.float("JOB_EVENTS_KEEPALIVE_SECONDS", default=15)
 JOB_EVENTS_MAX_STREAMS_PER_USER = env.int("JOB_EVENTS_MAX_STREAMS_PER_USER", default=2)
 JOB_EVENTS_MAX_STREAMS_PER_PROCESS = env.int("JOB_EVENTS_MAX_STREAMS_PER_PROCESS", default=4)

@@ -75,8 +75,8 @@ def stop(proc: subprocess.Popen, *, timeout: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, threads: int = 4, log: Path | None = None) -> Iterator[str]:
-    """One gthread gunicorn worker on a spare port; yields its base URL."""
+def gunicorn(env: dict[str, str], *, threads: int = 4, workers: int = 1, log: Path | None = None) -> Iterator[str]:
+    """``workers`` gthread gunicorn workers (default one) on a spare port; yields its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -92,7 +92,7 @@ def gunicorn(env: dict[str, str], *, threads: int = 4, log: Path | None = None) 
             "--worker-class",
             "gthread",
             "--workers",
-            "1",
+            str(workers),
             "--threads",
             str(threads),
             "--timeout",

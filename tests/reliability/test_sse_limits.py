@@ -13,11 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
 from analysis.api import streams
 from analysis.models import AnalysisJob
+from config.errors import TooManyRequests
 from tests.factories import UserFactory, account_of
 from tests.reliability import procs
 
@@ -148,3 +150,103 @@ def test_real_gunicorn_serves_others_while_one_user_holds_the_maximum(tmp_path):
             time.sleep(0.5)
         assert reopened.status_code == 200
         reopened.close()
+
+
+# --- the per-user limit across processes (Redis leases) --------------------------------------
+
+needs_redis = pytest.mark.skipif(
+    "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
+    reason="the cross-process stream count lives in Redis (the cache); without it the count is per process",
+)
+
+
+def _as_another_process():
+    """Forget this process's own counts, as a second gunicorn worker would not see them."""
+    with streams._lock:
+        streams._open.clear()
+        streams._total = 0
+
+
+@pytest.fixture
+def lease_user(stream_limits):
+    yield f"lease-test-{time.monotonic_ns()}"  # the leases go with the cache, cleared after each test
+    _as_another_process()
+
+
+@needs_redis
+def test_a_users_streams_are_counted_across_processes(lease_user):
+    first = streams.stream_slot_take(user_id=lease_user)
+    _as_another_process()  # the second stream is opened on another worker
+    second = streams.stream_slot_take(user_id=lease_user)
+    _as_another_process()
+    with pytest.raises(TooManyRequests) as refused:  # a third worker: the user already holds 2 streams
+        streams.stream_slot_take(user_id=lease_user)
+    assert refused.value.code == "too_many_streams" and refused.value.details["scope"] == "user"
+    assert streams.streams_open() == 0  # the refused take gave back its process slot
+    streams.stream_slot_release(user_id=lease_user, lease=first)  # the first stream ends (on its worker)
+    _as_another_process()
+    third = streams.stream_slot_take(user_id=lease_user)
+    assert third and len({first, second, third}) == 3
+
+
+@needs_redis
+def test_concurrent_takes_never_exceed_the_users_limit(lease_user):
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        leases = list(pool.map(lambda _: streams._lease_take(user_id=lease_user, per_user=2), range(10)))
+    assert sum(1 for lease in leases if lease) == 2 and leases.count(None) == 8
+
+
+@needs_redis
+def test_the_leases_of_a_dead_process_expire(lease_user, stream_limits, monkeypatch):
+    stream_limits.JOB_EVENTS_MAX_SECONDS = 0.2
+    monkeypatch.setattr(streams, "LEASE_MARGIN_SECONDS", 0)
+    for _ in range(2):  # a worker takes both slots, then dies without releasing them
+        streams.stream_slot_take(user_id=lease_user)
+        _as_another_process()
+    with pytest.raises(TooManyRequests, match="Too many open event streams"):
+        streams.stream_slot_take(user_id=lease_user)
+    time.sleep(0.3)
+    assert streams.stream_slot_take(user_id=lease_user)
+
+
+def test_without_redis_the_per_process_count_decides(stream_limits, monkeypatch, caplog):
+    class DeadRedis:
+        def eval(self, *args):
+            raise ConnectionError("Redis is down")
+
+        def zrem(self, *args):
+            raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(streams, "_redis", lambda: DeadRedis())
+    held = [streams.stream_slot_take(user_id="no-redis") for _ in range(2)]
+    assert held == ["", ""] and "per-process stream limit applies alone" in caplog.text
+    with pytest.raises(TooManyRequests, match="Too many open event streams"):
+        streams.stream_slot_take(user_id="no-redis")
+    for lease in held:
+        streams.stream_slot_release(user_id="no-redis", lease=lease)
+
+
+@needs_redis
+@pytest.mark.slow
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLITE: gunicorn needs a database shared with the test")
+@pytest.mark.django_db(transaction=True)
+def test_real_gunicorn_with_three_workers_holds_a_user_to_the_limit(tmp_path):
+    # Before the leases, each worker counted alone: three workers let one user hold six streams.
+    hog = UserFactory()
+    job = AnalysisJob.objects.create(username="hog_job", requested_by=hog, team_id=account_of(hog))
+    token = str(AccessToken.for_user(hog))
+    env = procs.app_env(
+        JOB_EVENTS_MAX_STREAMS_PER_USER="2",
+        JOB_EVENTS_MAX_STREAMS_PER_PROCESS="3",
+        JOB_EVENTS_MAX_SECONDS="30",
+        JOB_EVENTS_POLL_SECONDS="0.5",
+        JOB_EVENTS_KEEPALIVE_SECONDS="1",
+    )
+    log = tmp_path / "gunicorn.log"
+    with procs.gunicorn(env, threads=4, workers=3, log=log) as base:
+        with ThreadPoolExecutor(max_workers=9) as pool:  # at once, so that every worker takes some
+            answers = list(pool.map(lambda _: _open_stream(base, token, job.pk), range(9)))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [200, 200] + [429] * 7, log.read_text()[-2000:]
+        for response in answers:
+            response.close()
