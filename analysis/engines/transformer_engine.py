@@ -303,7 +303,11 @@ class TransformersEngine:
         template = self.options.hypothesis_template
         if self._shortlisting():
             assert self.shortlist is not None
-            similarities = self.shortlist.similarities([item.post.caption for item in items])
+            try:
+                similarities = self.shortlist.similarities([item.post.caption for item in items])
+            except Exception:  # slower, not wrong: posts without evidence keep every category
+                logger.exception("the embedding shortlist failed: zero-shot over every category of these posts")
+                similarities = [None] * len(items)
             for item, similarity in zip(items, similarities, strict=True):
                 item.similarity = similarity
         for index, item in enumerate(items):

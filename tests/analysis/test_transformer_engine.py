@@ -226,6 +226,20 @@ def test_embedding_shortlist_gives_every_post_k_categories(tiny_models):
     assert shortlist.calls == [[caption, "Hello there"]]  # one batch for the whole call
 
 
+def test_a_failing_shortlist_costs_time_not_the_analysis(tiny_models, caplog):
+    class BrokenShortlist:
+        version = "broken"
+
+        def similarities(self, captions):
+            raise RuntimeError("out of memory")
+
+    engine = make_engine(tiny_models, top_k=3)
+    engine.use_shortlist(BrokenShortlist())
+    [result] = engine.analyse([PostInput(key="b", caption="Hello there")])
+    assert result.raw["category_candidates"] == len(CATEGORIES) and "category_shortlist" not in result.raw
+    assert result.category in CATEGORIES and "embedding shortlist failed" in caplog.text
+
+
 def test_shortlist_is_off_without_top_k(tiny_models):
     engine = make_engine(tiny_models, top_k=0)
     shortlist = FixedShortlist(["Travel"])
