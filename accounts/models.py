@@ -73,3 +73,19 @@ class User(UUIDModel, AbstractBaseUser, PermissionsMixin):
     @property
     def is_email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class PendingCacheDelete(models.Model):
+    """A cache delete that could not reach Redis, kept until some process replays it (``config.cache``).
+
+    Deletes are invalidations (a suspended user's auth record, a removed member's
+    memberships): the process that made one replays it from memory when Redis answers again,
+    and this table lets every other process do it too (``accounts.tasks.cache_deletes_replay``,
+    every minute), also when that process died first.
+    """
+
+    key = models.CharField(max_length=512, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -85,12 +85,19 @@ breaker = CircuitBreaker()
 
 # Deletes that could not reach Redis, replayed before anything else once it answers again:
 # a delete is an invalidation (a suspended user's auth record, a revoked access), and a stale
-# value must not come back with Redis. Bounded; per process (the process that made the change
-# is the one that remembers it; other processes are covered by the values' own timeouts).
+# value must not come back with Redis. Kept twice: in this process's memory (bounded), replayed
+# by its next command that reaches Redis; and in the database (``accounts.PendingCacheDelete``),
+# replayed every minute by ``accounts.tasks.cache_deletes_replay`` on behalf of every process,
+# so the invalidation survives the process that made it.
 _pending_deletes: set[bytes | str] = set()
 _pending_lock = threading.Lock()
 PENDING_DELETES_MAX = 10_000
+REPLAY_BATCH = 1_000
 _DELETES = {"DEL", "UNLINK"}
+
+
+def _key_text(key: bytes | str) -> str:
+    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else str(key)
 
 
 def _remember_deletes(args: tuple) -> None:
@@ -98,6 +105,48 @@ def _remember_deletes(args: tuple) -> None:
         with _pending_lock:
             if len(_pending_deletes) + len(args) - 1 <= PENDING_DELETES_MAX:
                 _pending_deletes.update(args[1:])
+        _persist_deletes([_key_text(key) for key in args[1:]])
+
+
+def _persist_deletes(keys: list[str]) -> None:
+    """Write the keys to the database for any process to replay; never raises (memory still has them)."""
+    from django.db import transaction
+
+    from accounts.models import PendingCacheDelete
+
+    rows = [
+        PendingCacheDelete(key=key) for key in keys if len(key) <= PendingCacheDelete._meta.get_field("key").max_length
+    ]
+    if not rows:
+        return
+    try:
+        with transaction.atomic():  # a savepoint inside the caller's transaction: a failure stays here
+            PendingCacheDelete.objects.bulk_create(rows, ignore_conflicts=True)
+    except Exception:  # noqa: BLE001 - the database is down too: this process's memory is what is left
+        logger.warning("could not record %d cache delete(s) for replay in the database", len(rows))
+
+
+def pending_deletes_replay() -> int:
+    """Delete in Redis every key recorded by a failed delete, then forget them; the number replayed.
+
+    Raises the Redis error when Redis is still unreachable (the rows stay for the next run).
+    """
+    from django.core.cache import cache
+
+    from accounts.models import PendingCacheDelete
+
+    client = cache.client.get_client(write=True) if hasattr(cache, "client") else None
+    if client is None:  # not Redis (the local-memory cache): nothing outlives the process anyway
+        return PendingCacheDelete.objects.all().delete()[0]
+    replayed = 0
+    while True:
+        batch = list(PendingCacheDelete.objects.order_by("pk").values_list("pk", "key")[:REPLAY_BATCH])
+        if not batch:
+            return replayed
+        client.delete(*[key for _, key in batch])
+        PendingCacheDelete.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+        replayed += len(batch)
+        logger.info("cache: replayed %d delete(s) recorded while Redis was unreachable", len(batch))
 
 
 class ResilientRedis(redis.Redis):
