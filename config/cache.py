@@ -126,16 +126,22 @@ def _persist_deletes(keys: list[str]) -> None:
         logger.warning("could not record %d cache delete(s) for replay in the database", len(rows))
 
 
+def redis_client() -> Any:
+    """The default cache's Redis client (its commands pass the breaker), or None when the cache is not Redis."""
+    from django.core.cache import cache
+
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if get_client is not None else None
+
+
 def pending_deletes_replay() -> int:
     """Delete in Redis every key recorded by a failed delete, then forget them; the number replayed.
 
     Raises the Redis error when Redis is still unreachable (the rows stay for the next run).
     """
-    from django.core.cache import cache
-
     from accounts.models import PendingCacheDelete
 
-    client = cache.client.get_client(write=True) if hasattr(cache, "client") else None
+    client = redis_client()
     if client is None:  # not Redis (the local-memory cache): nothing outlives the process anyway
         return PendingCacheDelete.objects.all().delete()[0]
     replayed = 0

@@ -2,18 +2,12 @@
 
 from django.db import migrations
 
-from config.beat import periodic_task_schedule, periodic_task_unschedule
+from config.beat import periodic_task_functions
 
 TASK = "accounts.tasks.cache_deletes_replay"
 NAME = "accounts: replay the cache deletes that could not reach Redis"
 
-
-def schedule(apps, schema_editor):
-    periodic_task_schedule(apps, schema_editor, name=NAME, task=TASK, every_seconds=60)
-
-
-def unschedule(apps, schema_editor):
-    periodic_task_unschedule(apps, schema_editor, name=NAME)
+schedule, unschedule = periodic_task_functions(name=NAME, task=TASK, every_seconds=60)
 
 
 class Migration(migrations.Migration):

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 
+from config.cache import redis_client
 from config.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
@@ -67,18 +68,6 @@ def _refuse(*, per_user: int, scope: str) -> TooManyRequests:
     )
 
 
-def _redis() -> Any:
-    """The cache's Redis client (with its circuit breaker), or None when the cache is not Redis."""
-    if "redis" not in settings.CACHES["default"].get("BACKEND", "").lower():
-        return None
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None
-
-
 def _lease_key(user_id: Any) -> str:
     from django.core.cache import cache
 
@@ -87,7 +76,7 @@ def _lease_key(user_id: Any) -> str:
 
 def _lease_take(*, user_id: Any, per_user: int) -> str | None:
     """A lease id for one of the user's streams, "" when Redis cannot count (fail open), None when none is left."""
-    client = _redis()
+    client = redis_client()
     if client is None:
         return ""
     lease = uuid.uuid4().hex
@@ -102,7 +91,7 @@ def _lease_take(*, user_id: Any, per_user: int) -> str | None:
 
 
 def _lease_release(*, user_id: Any, lease: str) -> None:
-    client = _redis() if lease else None
+    client = redis_client() if lease else None
     if client is None:
         return
     try:

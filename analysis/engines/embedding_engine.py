@@ -49,12 +49,7 @@ class EmbeddingsEngine:
         self.heads = heads
         self.rules = RulesEngine(categories)
         self.categories = list(categories)
-        prototypes = dict(zip(heads.categories, heads.prototypes, strict=True))
-        unknown = [c for c in self.categories if c not in prototypes]
-        if unknown:  # configured categories the heads were not trained for: their name as description
-            for category, vector in zip(unknown, embedder.encode([f"a post about {c}" for c in unknown]), strict=True):
-                prototypes[category] = vector
-        self.prototypes = np.stack([prototypes[c] for c in self.categories]).astype(np.float32)
+        self.prototypes = heads.prototypes_for(self.categories, embedder.encode)
         self.evidence_weight = float(heads.meta.get("category_evidence_weight", 0.3))
         self.default_threshold = float(heads.meta.get("category_default_threshold", 0.0))
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,15 @@ class Heads:
     @property
     def version(self) -> str:
         return f"heads-v{self.meta.get('version', HEADS_VERSION)}-{self.digest[:8]}"
+
+    def prototypes_for(self, categories: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """The prototypes of ``categories`` in that order (k x d); a category the heads were not
+        trained for gets the embedding of "a post about <name>" (``encode``: the embedding model)."""
+        prototypes = dict(zip(self.categories, self.prototypes, strict=True))
+        unknown = [c for c in categories if c not in prototypes]
+        if unknown:
+            prototypes.update(zip(unknown, encode([f"a post about {c}" for c in unknown]), strict=True))
+        return np.stack([prototypes[c] for c in categories]).astype(np.float32)
 
     def category_probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """n x k probabilities: softmax over categories of cosine(vector, prototype) / T."""

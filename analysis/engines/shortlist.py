@@ -34,12 +34,7 @@ class EmbeddingShortlist:
     def __init__(self, embedder: Any, heads: Heads, categories: Sequence[str]) -> None:
         self.embedder = embedder
         self.categories = list(categories)
-        prototypes = dict(zip(heads.categories, heads.prototypes, strict=True))
-        unknown = [c for c in self.categories if c not in prototypes]
-        if unknown:  # categories the heads were not trained for: their name, as the embeddings engine does
-            for category, vector in zip(unknown, embedder.encode([f"a post about {c}" for c in unknown]), strict=True):
-                prototypes[category] = vector
-        self.prototypes = np.stack([prototypes[c] for c in self.categories]).astype(np.float32)
+        self.prototypes = heads.prototypes_for(self.categories, embedder.encode)
         self.version = f"{embedder.model_id}:{heads.version}"
 
     def similarities(self, captions: Sequence[str]) -> np.ndarray:

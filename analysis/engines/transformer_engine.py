@@ -224,7 +224,7 @@ class TransformersEngine:
 
     def _shortlisting(self) -> bool:
         k = self.options.top_k
-        return getattr(self, "shortlist", None) is not None and 0 < k < len(self.options.categories)
+        return self.shortlist is not None and 0 < k < len(self.options.categories)
 
     @property
     def version(self) -> str:

@@ -6,18 +6,12 @@ every two, a request never finds them expired and never pays for the ``GROUP BY`
 
 from django.db import migrations
 
-from config.beat import periodic_task_schedule, periodic_task_unschedule
+from config.beat import periodic_task_functions
 
 TASK = "discovery.tasks.discovery_counts_refresh"
 NAME = "discovery: refresh the creators-per-category and per-language counts"
 
-
-def schedule(apps, schema_editor):
-    periodic_task_schedule(apps, schema_editor, name=NAME, task=TASK, every_seconds=120)
-
-
-def unschedule(apps, schema_editor):
-    periodic_task_unschedule(apps, schema_editor, name=NAME)
+schedule, unschedule = periodic_task_functions(name=NAME, task=TASK, every_seconds=120)
 
 
 class Migration(migrations.Migration):

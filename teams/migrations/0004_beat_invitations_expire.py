@@ -2,18 +2,12 @@
 
 from django.db import migrations
 
-from config.beat import periodic_task_schedule, periodic_task_unschedule
+from config.beat import periodic_task_functions
 
 TASK = "teams.tasks.invitations_expire"
 NAME = "teams: mark pending invitations past their expiry as expired"
 
-
-def schedule(apps, schema_editor):
-    periodic_task_schedule(apps, schema_editor, name=NAME, task=TASK, crontab={"minute": "17", "hour": "3"})
-
-
-def unschedule(apps, schema_editor):
-    periodic_task_unschedule(apps, schema_editor, name=NAME)
+schedule, unschedule = periodic_task_functions(name=NAME, task=TASK, crontab={"minute": "17", "hour": "3"})
 
 
 class Migration(migrations.Migration):

@@ -131,7 +131,9 @@ def test_transformers_raises_a_clear_error_when_a_model_is_missing(settings, tmp
         registry.get_engine("transformers")
 
 
-def test_auto_uses_the_transformer_engine_when_its_models_load(settings, tmp_path, monkeypatch):
+@pytest.fixture
+def tiny_transformer_models(settings, tmp_path, monkeypatch):
+    """The three transformer models, tiny and built here, as the AI_*_MODEL settings; their paths."""
     pytest.importorskip("torch")
     from tests.analysis.tiny_models import build_all
 
@@ -140,6 +142,11 @@ def test_auto_uses_the_transformer_engine_when_its_models_load(settings, tmp_pat
     settings.AI_SENTIMENT_MODEL = paths["sentiment"]
     settings.AI_LANGUAGE_MODEL = paths["language"]
     settings.AI_CATEGORY_MODEL = paths["category"]
+    return paths
+
+
+def test_auto_uses_the_transformer_engine_when_its_models_load(settings, tiny_transformer_models):
+    paths = tiny_transformer_models
     settings.AI_ENGINE = "auto"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     engine = registry.get_engine()
@@ -186,15 +193,7 @@ def test_worker_hook_survives_a_failing_warm_up(monkeypatch, caplog):
     assert "warm-up failed" in caplog.text
 
 
-def test_transformer_engine_with_top_k_gets_the_embedding_shortlist(settings, tmp_path, monkeypatch):
-    pytest.importorskip("torch")
-    from tests.analysis.tiny_models import build_all
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    paths = build_all(tmp_path)
-    settings.AI_SENTIMENT_MODEL = paths["sentiment"]
-    settings.AI_LANGUAGE_MODEL = paths["language"]
-    settings.AI_CATEGORY_MODEL = paths["category"]
+def test_transformer_engine_with_top_k_gets_the_embedding_shortlist(settings, tiny_transformer_models):
     settings.AI_CATEGORY_TOP_K = 5
     engine = registry.get_engine("transformers")
     assert engine.shortlist is not None

@@ -90,6 +90,17 @@ def test_a_stream_ends_with_timeout_and_resumes_after_the_last_event(api_client,
     assert [int(line[4:]) for line in resumed.splitlines() if line.startswith("id: ")] == [ids[2]]
 
 
+def _gunicorn_env() -> dict[str, str]:
+    """A server process's environment: 2 streams per user, 3 per process, 30 s streams."""
+    return procs.app_env(
+        JOB_EVENTS_MAX_STREAMS_PER_USER="2",
+        JOB_EVENTS_MAX_STREAMS_PER_PROCESS="3",
+        JOB_EVENTS_MAX_SECONDS="30",
+        JOB_EVENTS_POLL_SECONDS="0.5",
+        JOB_EVENTS_KEEPALIVE_SECONDS="1",
+    )
+
+
 def _open_stream(base: str, token: str, job_id) -> requests.Response:
     response = requests.get(
         base + EVENTS.format(job_id), headers={"Authorization": f"Bearer {token}"}, stream=True, timeout=10
@@ -107,13 +118,7 @@ def test_real_gunicorn_serves_others_while_one_user_holds_the_maximum(tmp_path):
     hog_job = AnalysisJob.objects.create(username="hog_job", requested_by=hog, team_id=account_of(hog))
     other_job = AnalysisJob.objects.create(username="other_job", requested_by=other, team_id=account_of(other))
     hog_token, other_token = str(AccessToken.for_user(hog)), str(AccessToken.for_user(other))
-    env = procs.app_env(
-        JOB_EVENTS_MAX_STREAMS_PER_USER="2",
-        JOB_EVENTS_MAX_STREAMS_PER_PROCESS="3",
-        JOB_EVENTS_MAX_SECONDS="30",
-        JOB_EVENTS_POLL_SECONDS="0.5",
-        JOB_EVENTS_KEEPALIVE_SECONDS="1",
-    )
+    env = _gunicorn_env()
     log = tmp_path / "gunicorn.log"
     with procs.gunicorn(env, threads=4, log=log) as base:
         held = [_open_stream(base, hog_token, hog_job.pk) for _ in range(2)]
@@ -217,7 +222,7 @@ def test_without_redis_the_per_process_count_decides(stream_limits, monkeypatch,
         def zrem(self, *args):
             raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(streams, "_redis", lambda: DeadRedis())
+    monkeypatch.setattr(streams, "redis_client", lambda: DeadRedis())
     held = [streams.stream_slot_take(user_id="no-redis") for _ in range(2)]
     assert held == ["", ""] and "per-process stream limit applies alone" in caplog.text
     with pytest.raises(TooManyRequests, match="Too many open event streams"):
@@ -235,13 +240,7 @@ def test_real_gunicorn_with_three_workers_holds_a_user_to_the_limit(tmp_path):
     hog = UserFactory()
     job = AnalysisJob.objects.create(username="hog_job", requested_by=hog, team_id=account_of(hog))
     token = str(AccessToken.for_user(hog))
-    env = procs.app_env(
-        JOB_EVENTS_MAX_STREAMS_PER_USER="2",
-        JOB_EVENTS_MAX_STREAMS_PER_PROCESS="3",
-        JOB_EVENTS_MAX_SECONDS="30",
-        JOB_EVENTS_POLL_SECONDS="0.5",
-        JOB_EVENTS_KEEPALIVE_SECONDS="1",
-    )
+    env = _gunicorn_env()
     log = tmp_path / "gunicorn.log"
     with procs.gunicorn(env, threads=4, workers=3, log=log) as base:
         with ThreadPoolExecutor(max_workers=9) as pool:  # at once, so that every worker takes some
