@@ -22,7 +22,7 @@ class CatalogMissing(ServiceUnavailable):
 
 
 class BillingForbidden(PermissionDenied):
-    default_code = "billing_owner_or_admin_only"
+    default_code = "billing_owner_only"
 
 
 class SubscriptionExists(Conflict):

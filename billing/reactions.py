@@ -61,6 +61,9 @@ def topup_fulfil(*, session_id: str) -> tuple[str, Team | None]:
         return "not a top-up", team
     if session.get("payment_status") != "paid":
         return f"awaiting payment ({session.get('payment_status')})", team
+    # A refund may come before this event is handled (a retried reaction, events out of
+    # order): its charge.refunded found nothing credited, so the credit takes it into account.
+    charge = _latest_charge(stripe_id(session.get("payment_intent")))
     with transaction.atomic():
         purchase = TopUpPurchase.objects.select_for_update().filter(checkout_session_id=session_id).first()
         if purchase is None:
@@ -91,7 +94,48 @@ def topup_fulfil(*, session_id: str) -> tuple[str, Team | None]:
         purchase.amount_cents = session.get("amount_total") or purchase.amount_cents
         purchase.credit_transaction_id = tx.pk
         purchase.save()
+        if charge is not None and (charge.get("amount_refunded") or 0) > 0:
+            taken = _take_back_refunded(purchase, charge)
+            return f"credited {purchase.credits}, already refunded: took back {taken}", purchase.team
     return f"credited {purchase.credits}", purchase.team
+
+
+def _latest_charge(payment_intent_id: str) -> dict | None:
+    """The payment intent's latest charge as Stripe has it now (None without one)."""
+    if not payment_intent_id:
+        return None
+    intent = stripe_call(stripe.PaymentIntent.retrieve, payment_intent_id, expand=["latest_charge"])
+    charge = intent.get("latest_charge")
+    if isinstance(charge, str):
+        charge = stripe_call(stripe.Charge.retrieve, charge)
+    return charge or None
+
+
+def _take_back_refunded(purchase: TopUpPurchase, charge: dict) -> int | None:
+    """Take back the refunded share of a credited top-up's credits (under the purchase's lock).
+
+    Returns the credits taken (the wallet never goes below zero), or None when the refund
+    claims nothing more than what was already claimed.
+    """
+    amount = charge.get("amount") or 0
+    refunded = min(charge.get("amount_refunded") or 0, amount)
+    claim = purchase.credits * refunded // amount if amount else 0
+    delta = claim - purchase.refund_credits_claimed
+    if delta <= 0:
+        return None
+    tx = credits_take_back(
+        **team_wallet_kwargs(purchase.team),
+        amount=delta,
+        reason=f"Stripe refund of top-up {purchase.package_code} (charge {charge['id']})",
+        idempotency_key=f"stripe:refund:{charge['id']}:{refunded}",
+        reference=f"stripe:charge:{charge['id']}",
+    )
+    taken = -tx.amount if tx is not None else 0
+    purchase.refund_credits_claimed = claim
+    purchase.refund_credits_taken += taken
+    purchase.status = TopUpPurchase.Status.REFUNDED
+    purchase.save()
+    return taken
 
 
 def topup_expired(*, session_id: str) -> tuple[str, Team | None]:
@@ -182,7 +226,11 @@ def invoice_payment_failed(*, invoice_id: str) -> tuple[str, Team | None]:
 
 
 def charge_refunded(*, charge_id: str) -> tuple[str, Team | None]:
-    """charge.refunded of a top-up: take back the refunded share of its credits (never below zero)."""
+    """charge.refunded of a top-up: take back the refunded share of its credits (never below zero).
+
+    A refund of a top-up not credited yet takes nothing now: crediting it (``topup_fulfil``)
+    reads the charge and takes the refunded share back then.
+    """
     charge = stripe_call(stripe.Charge.retrieve, charge_id)
     payment_intent_id = stripe_id(charge.get("payment_intent"))
     if not payment_intent_id:
@@ -190,26 +238,11 @@ def charge_refunded(*, charge_id: str) -> tuple[str, Team | None]:
     with transaction.atomic():
         purchase = TopUpPurchase.objects.select_for_update().filter(payment_intent_id=payment_intent_id).first()
         if purchase is None or purchase.status == TopUpPurchase.Status.PENDING:
-            return "not a credited top-up", None
-        amount = charge.get("amount") or 0
-        refunded = min(charge.get("amount_refunded") or 0, amount)
-        claim = purchase.credits * refunded // amount if amount else 0
-        delta = claim - purchase.refund_credits_claimed
-        if delta <= 0:
-            return "nothing more to take back", purchase.team
-        tx = credits_take_back(
-            **team_wallet_kwargs(purchase.team),
-            amount=delta,
-            reason=f"Stripe refund of top-up {purchase.package_code} (charge {charge_id})",
-            idempotency_key=f"stripe:refund:{charge_id}:{refunded}",
-            reference=f"stripe:charge:{charge_id}",
-        )
-        taken = -tx.amount if tx is not None else 0
-        purchase.refund_credits_claimed = claim
-        purchase.refund_credits_taken += taken
-        purchase.status = TopUpPurchase.Status.REFUNDED
-        purchase.save()
-    return f"took back {taken} of {delta}", purchase.team
+            return "not a credited top-up (yet: crediting it takes the refund into account)", None
+        taken = _take_back_refunded(purchase, charge)
+    if taken is None:
+        return "nothing more to take back", purchase.team
+    return f"took back {taken}", purchase.team
 
 
 def dispute_created(*, dispute_id: str) -> tuple[str, Team | None]:

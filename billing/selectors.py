@@ -28,7 +28,8 @@ PLAN_KEEPING_STATUSES = {
     BillingAccount.Status.TRIALING,
     BillingAccount.Status.PAST_DUE,
 }
-WRITE_ROLES = {Membership.Role.OWNER, Membership.Role.ADMIN}
+# Billing is the owner's (PRODUCT.md: owner = billing and ownership; admin = members, invitations).
+WRITE_ROLES = {Membership.Role.OWNER}
 
 
 def team_wallet_kwargs(team: Team) -> dict[str, Any]:

@@ -79,7 +79,7 @@ class CreditTransactionInline(admin.TabularInline):
 class WalletAdmin(admin.ModelAdmin):
     # The account is a team's id: the team admin links here (credits knows no teams).
     list_display = ["account_id", "plan", "balance", "lifetime_earned", "lifetime_spent", "cycle_start", "cycle_end"]
-    list_filter = ["plan"]
+    list_filter = ["plan", "free_allowances"]
     list_select_related = ["plan"]
     search_fields = ["=account_id"]
     readonly_fields = [

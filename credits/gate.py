@@ -31,14 +31,15 @@ What the gate does, in one database transaction (``transaction.atomic``):
 6. adds ``"credits": {"charged", "buckets", "balance", "replayed", "skipped"}`` to the
    response body (which must be a dict).
 
-The idempotency key is the request's ``Idempotency-Key`` header (namespaced per action), or
-derived from (action, reference, billing cycle): a retried or doubled unlock within a cycle
-is charged once. ``reference`` and ``quantity`` may be callables of
-``(request, *args, **kwargs)``; ``quantity`` may also be an int. Refusals by the gate are not
-recorded under the key, so a client may retry after topping up. Because the derived key is
-per billing cycle, a view whose paid effect can lapse within a cycle (30-day access in a
-31-day cycle) should also pass the lapse in ``reference`` (e.g. ``profile:<id>:<expiry>``)
-if the repeat must be charged again.
+The idempotency key is the request's ``Idempotency-Key`` header (namespaced per action),
+else the reference; either way within the billing cycle, after the refunds of that reference
+and after the ``renewal`` mark: a retried or doubled unlock within a cycle is charged once,
+and a client's header never makes a later purchase free. ``reference``, ``quantity`` and
+``renewal`` may be callables of ``(request, *args, **kwargs)``; ``quantity`` may also be an
+int. Refusals by the gate are not recorded under the key, so a client may retry after
+topping up. A view whose paid effect can lapse within a cycle (30-day access in a 31-day
+cycle) passes ``renewal``: what changes when it has lapsed (the end of the earlier access),
+so that buying it again is a new purchase and not a replay of the first one.
 """
 
 from __future__ import annotations
@@ -60,19 +61,30 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def gate_idempotency_key(
-    *, action_type: str, reference: str, cycle_start: Any, header: str | None = None, refunds: int = 0
+    *,
+    action_type: str,
+    reference: str,
+    cycle_start: Any,
+    header: str | None = None,
+    refunds: int = 0,
+    renewal: str = "",
 ) -> str:
-    """The spend key of a gated call: the client's header, else (action, reference, cycle).
+    """The spend key of a gated call: (action, the client's header else the reference, cycle).
 
     ``refunds`` counts the refunded spends of that action and reference in the cycle: once a
     charge was given back (the action delivered nothing), doing the action again is a new
-    purchase with a key of its own, not a replay of the refunded one.
+    purchase with a key of its own, not a replay of the refunded one. ``renewal`` marks a
+    paid effect that lapsed (the end of an earlier 30-day access): buying it again is new too.
+    The header only names a client's retries of one purchase: it is scoped by the same three,
+    so re-sending it after a lapse, a refund or in a later cycle charges again.
     """
     if header:
-        digest = hashlib.sha256(header.encode()).hexdigest()[:40]
-        return f"gate:{action_type}:hdr:{digest}"
-    digest = hashlib.sha256(reference.encode()).hexdigest()[:40]
-    key = f"gate:{action_type}:{digest}:{cycle_start:%Y%m%dT%H%M%S}"
+        ident = "hdr:" + hashlib.sha256(header.encode()).hexdigest()[:40]
+    else:
+        ident = hashlib.sha256(reference.encode()).hexdigest()[:40]
+    key = f"gate:{action_type}:{ident}:{cycle_start:%Y%m%dT%H%M%S}"
+    if renewal:
+        key += ":n" + hashlib.sha256(renewal.encode()).hexdigest()[:16]
     return f"{key}:r{refunds}" if refunds else key
 
 
@@ -86,6 +98,7 @@ def requires_credits(
     reference: Callable[..., str] | str,
     quantity: Callable[..., int] | int = 1,
     skip_if: Callable[..., bool] | None = None,
+    renewal: Callable[..., str] | str = "",
 ) -> Callable:
     """Decorate a DRF view method so that it is charged ``action_type`` only when it succeeds."""
 
@@ -115,6 +128,7 @@ def requires_credits(
                     reference=ref,
                     cycle_start=wallet.cycle_start,
                     header=request.headers.get(IDEMPOTENCY_HEADER),
+                    renewal=str(_resolve(renewal, request, args, kwargs) or ""),
                     refunds=CreditTransaction.objects.filter(
                         wallet=wallet,
                         kind=CreditTransaction.Kind.REFUND,

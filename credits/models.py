@@ -119,6 +119,11 @@ class Wallet(TimeStampedModel):
     cycle_anchor = models.DateTimeField(default=timezone.now)
     cycle_start = models.DateTimeField(default=timezone.now)
     cycle_end = models.DateTimeField(db_index=True)
+    # The Free plan's monthly allowances (its quota and the free uses of actions) come once per
+    # person: with their personal team. A team someone creates on top has them only on a paid plan.
+    free_allowances = models.BooleanField(
+        default=True, help_text="Whether the Free plan's monthly quota and free uses apply while on Free."
+    )
 
     class Meta:
         constraints = [

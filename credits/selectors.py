@@ -85,17 +85,33 @@ def split_units(*, quantity: int, free_left: int, plan_left: int) -> list[str]:
     return [BUCKET_FREE] * free + [BUCKET_PLAN] * plan + [BUCKET_CREDITS] * (quantity - free - plan)
 
 
+def free_allowances_withheld(*, wallet: Wallet | None, plan: Plan) -> bool:
+    """True for an account on Free whose wallet does not get the Free plan's monthly allowances.
+
+    They come once per person, with the personal team (``teams.services.team_create``): an
+    extra team on Free has no Free quota and no free uses, so that creating teams never mints
+    free unlocks or searches. On a paid plan every team has its plan's quota and the free uses.
+    """
+    return wallet is not None and not wallet.free_allowances and plan.code == Plan.Code.FREE
+
+
+def allowance_make(*, rule: PricingRule, plan: Plan, wallet: Wallet | None, usage: QuotaUsage | None) -> Allowance:
+    """The cycle's allowance of one action: the one place that says what an account may use."""
+    withheld = free_allowances_withheld(wallet=wallet, plan=plan)
+    return Allowance(
+        action_type=rule.action_type,
+        free_allowance=0 if withheld else rule.free_uses_per_month,
+        free_used=usage.free_used if usage else 0,
+        plan_quota=0 if withheld else plan.quota_for(rule.action_type),
+        plan_used=usage.plan_used if usage else 0,
+    )
+
+
 def allowance_for(*, wallet: Wallet | None, plan: Plan, rule: PricingRule, cycle_start: datetime | None) -> Allowance:
     usage = None
     if wallet is not None and wallet.pk and cycle_start is not None:
         usage = QuotaUsage.objects.filter(wallet=wallet, cycle_start=cycle_start, action_type=rule.action_type).first()
-    return Allowance(
-        action_type=rule.action_type,
-        free_allowance=rule.free_uses_per_month,
-        free_used=usage.free_used if usage else 0,
-        plan_quota=plan.quota_for(rule.action_type),
-        plan_used=usage.plan_used if usage else 0,
-    )
+    return allowance_make(rule=rule, plan=plan, wallet=wallet, usage=usage)
 
 
 @dataclass
@@ -198,16 +214,7 @@ def allowance_list(*, wallet: Wallet) -> list[Allowance]:
     for rule in pricing_rule_list():
         if rule.free_uses_per_month == 0 and rule.action_type not in PLAN_QUOTA_FIELDS:
             continue
-        usage = usages.get(rule.action_type)
-        result.append(
-            Allowance(
-                action_type=rule.action_type,
-                free_allowance=rule.free_uses_per_month,
-                free_used=usage.free_used if usage else 0,
-                plan_quota=wallet.plan.quota_for(rule.action_type),
-                plan_used=usage.plan_used if usage else 0,
-            )
-        )
+        result.append(allowance_make(rule=rule, plan=wallet.plan, wallet=wallet, usage=usages.get(rule.action_type)))
     return result
 
 

@@ -90,19 +90,30 @@ def _invalidate_balance(account_id: Any) -> None:
     transaction.on_commit(lambda: cache.delete(balance_cache_key(account_id)))
 
 
-def _new_wallet(*, account_id: Any, now: datetime) -> Wallet:
+def _new_wallet(*, account_id: Any, now: datetime, free_allowances: bool = True) -> Wallet:
     start, end = cycle_bounds(anchor=now, now=now)
-    return Wallet(account_id=account_id, plan=plan_free(), cycle_anchor=now, cycle_start=start, cycle_end=end)
+    return Wallet(
+        account_id=account_id,
+        plan=plan_free(),
+        cycle_anchor=now,
+        cycle_start=start,
+        cycle_end=end,
+        free_allowances=free_allowances,
+    )
 
 
-def wallet_get_or_create(*, account_id: Any) -> tuple[Wallet, bool]:
-    """The account's wallet (Free plan, zero balance, a cycle starting now when new)."""
+def wallet_get_or_create(*, account_id: Any, free_allowances: bool = True) -> tuple[Wallet, bool]:
+    """The account's wallet (Free plan, zero balance, a cycle starting now when new).
+
+    ``free_allowances`` (a new wallet only): whether the Free plan's monthly allowances apply
+    to it (``credits.selectors.free_allowances_withheld``).
+    """
     wallet = Wallet.objects.select_related("plan").filter(account_id=account_id).first()
     if wallet is not None:
         return wallet, False
     try:
         with transaction.atomic():
-            wallet = _new_wallet(account_id=account_id, now=timezone.now())
+            wallet = _new_wallet(account_id=account_id, now=timezone.now(), free_allowances=free_allowances)
             wallet.save()
             return wallet, True
     except IntegrityError:

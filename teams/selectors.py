@@ -352,13 +352,8 @@ def _quota_rows(wallet: Wallet | None, plan: Plan, cycle_start: datetime | None)
     for rule in credits_selectors.pricing_rule_list():
         if rule.free_uses_per_month == 0 and rule.action_type not in PLAN_QUOTA_FIELDS:
             continue
-        usage = usages.get(rule.action_type)
-        allowance = credits_selectors.Allowance(
-            action_type=rule.action_type,
-            free_allowance=rule.free_uses_per_month,
-            free_used=usage.free_used if usage else 0,
-            plan_quota=plan.quota_for(rule.action_type),
-            plan_used=usage.plan_used if usage else 0,
+        allowance = credits_selectors.allowance_make(
+            rule=rule, plan=plan, wallet=wallet, usage=usages.get(rule.action_type)
         )
         rows.append(
             {

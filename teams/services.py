@@ -68,13 +68,17 @@ def _clean_name(name: Any) -> str:
 
 
 def team_create(*, user: Any, name: str, personal: bool = False) -> Team:
-    """A new team owned by ``user``, with its wallet (Free plan). The user's first team is their default."""
+    """A new team owned by ``user``, with its wallet (Free plan). The user's first team is their default.
+
+    Only a personal team gets the Free plan's monthly allowances (one set per person); a team
+    created on top of it unlocks with credits, or with the quota of a paid plan.
+    """
     name = _clean_name(name)
     with transaction.atomic():
         team = Team.objects.create(name=name, slug=_slug_for(name), created_by=user, is_personal=personal)
         first = not Membership.objects.filter(user=user).exists()
         Membership.objects.create(team=team, user=user, role=Membership.Role.OWNER, is_default=first)
-        wallet_get_or_create(**selectors.team_account(team))
+        wallet_get_or_create(**selectors.team_account(team), free_allowances=personal)
         memberships_invalidate(user.pk)
     return team
 

@@ -38,12 +38,12 @@ READ_ERRORS = {
 WRITE_ERRORS = {
     **READ_ERRORS,
     400: _err("Invalid input; field errors in `error.details`."),
-    403: _err("Only the team's owner or an admin may do this (`billing_owner_or_admin_only`)."),
+    403: _err("Only the team's owner manages billing (`billing_owner_only`)."),
 }
 
 
 class BillingTeamMixin(TeamScopedMixin):
-    """The active team (resolved once by ``TeamScopedMixin``); writes need owner or admin."""
+    """The active team (resolved once by ``TeamScopedMixin``); writes are the owner's (admins manage members)."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -53,7 +53,7 @@ class BillingTeamMixin(TeamScopedMixin):
 
     def get_team(self, *, write: bool = False) -> Team:
         if write and self.membership.role not in selectors.WRITE_ROLES:
-            raise BillingForbidden("Only the team's owner or an admin can manage billing.")
+            raise BillingForbidden("Only the team's owner can manage billing (PRODUCT.md: owner = billing, ownership).")
         return self.team
 
 
@@ -99,7 +99,7 @@ class SubscriptionCheckoutView(BillingTeamMixin, APIView):
             409: _err("The team already has a subscription (`subscription_exists`)."),
             **WRITE_ERRORS,
         },
-        summary="Start a Checkout Session for a plan (owner/admin)",
+        summary="Start a Checkout Session for a plan (owner)",
     )
     def post(self, request: Request) -> Response:
         team = self.get_team(write=True)
@@ -117,7 +117,7 @@ class TopUpCheckoutView(BillingTeamMixin, APIView):
         parameters=[TEAM_HEADER],
         request=s.TopUpCheckoutInputSerializer,
         responses={201: s.CheckoutSerializer, **WRITE_ERRORS},
-        summary="Start a Checkout Session for a top-up package at the team's price (owner/admin)",
+        summary="Start a Checkout Session for a top-up package at the team's price (owner)",
     )
     def post(self, request: Request) -> Response:
         team = self.get_team(write=True)
@@ -133,7 +133,7 @@ class PortalView(BillingTeamMixin, APIView):
         parameters=[TEAM_HEADER],
         request=None,
         responses={201: s.PortalSerializer, **WRITE_ERRORS},
-        summary="Open Stripe's customer portal for the team (owner/admin)",
+        summary="Open Stripe's customer portal for the team (owner)",
     )
     def post(self, request: Request) -> Response:
         session = services.portal_session_start(team=self.get_team(write=True))

@@ -37,6 +37,7 @@ from profiles.api.permissions import PaidPlanRequired
 from profiles.export_formats import CONTENT_TYPES
 from profiles.models import Export, Profile, RelatedProfile, TeamProfileAccess
 from profiles.selectors import (
+    access_lapsed_at,
     access_payload,
     accesses_unlocked,
     actor_of,
@@ -124,6 +125,16 @@ def _unlock_reference(request: Request, username: str) -> str:
     return f"profile:{profile_services.username_clean(username)}"
 
 
+def _unlock_lapse(request: Request, username: str) -> str:
+    """When the team's earlier access to the creator ended ('' if it never had one).
+
+    Unlocking again after it lapsed buys 30 new days: the gate's renewal mark, so that the
+    new unlock is charged and not replayed as the first one.
+    """
+    lapsed = access_lapsed_at(team_id=request.account_id, username=profile_services.username_clean(username))
+    return lapsed.isoformat() if lapsed else ""
+
+
 def _already_accessible(request: Request, username: str) -> bool:
     """The access rule: unlocking what the actor can already see (the team's unlock, staff) is free."""
     profile = Profile.objects.filter(username=profile_services.username_clean(username)).first()
@@ -154,7 +165,7 @@ class CreatorUnlockView(TeamScopedMixin, APIView):
         unlocks.unlock_refuse_unavailable(username=profile_services.username_clean(username))
         return self._unlock(request, username)
 
-    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible)
+    @requires_credits(UNLOCK_ACTION, reference=_unlock_reference, skip_if=_already_accessible, renewal=_unlock_lapse)
     def _unlock(self, request: Request, username: str) -> Response:
         username = profile_services.username_clean(username)
         profile = profile_services.profile_get_or_create(username=username)

@@ -93,6 +93,17 @@ def access_cached(*, team_id: Any, profile_id: Any, cached: Any = _MISSING) -> d
     return cached if cached and cached["expires_at"] > now else None
 
 
+def access_lapsed_at(*, team_id: Any, username: str) -> Any:
+    """When the team's access to the creator ended, if it had one that has ended (else None)."""
+    return (
+        TeamProfileAccess.objects.filter(
+            team_id=team_id, profile__username=username_clean(username), expires_at__lte=timezone.now()
+        )
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+
+
 def access_payload(*, actor: Actor, profile_id: Any, cached: Any = _MISSING) -> dict[str, Any] | None:
     """The access the actor sees a creator through (the team's unlock, else staff), or None: locked."""
     access = access_cached(team_id=actor.team_id, profile_id=profile_id, cached=cached)

@@ -204,3 +204,25 @@ def test_lookalike_stage_rows_judge_the_first_run_and_the_int8_worker_memory():
     assert rows["lookalike: AI worker peak RSS, int8 + embeddings (MB)"][3] == "MISS"
     figures.update(ai_stage_seconds_first=14.3, ai_worker_peak_rss_mb=1963.0)
     assert all(row[3] == "PASS" for row in rows_lookalike(figures))
+
+
+def test_ai_bench_fast_mode_is_the_deployed_one_with_the_embedding_shortlist(tmp_path, monkeypatch):
+    """``bench/ai.py``'s fast mode shortlists 5 categories by embeddings, as a worker with int8 does."""
+    pytest.importorskip("torch")
+    from analysis.engines import registry
+    from bench import ai
+    from tests.analysis.tiny_models import build_all
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paths = build_all(tmp_path)
+    try:
+        fast = ai._engine(paths, **ai.MODE_OPTIONS["fast"])
+        assert fast.options.top_k == 5 and fast.shortlist is not None and "+emb(" in fast.version
+        [result] = fast.analyse(ai._posts(["Morning run by the sea, then breakfast"]))
+        assert result.raw["category_candidates"] == 5
+        exhaustive = ai._engine(paths, **ai.MODE_OPTIONS["fast_all"])
+        assert exhaustive.shortlist is None
+        [result] = exhaustive.analyse(ai._posts(["Morning run by the sea, then breakfast"]))
+        assert result.raw["category_candidates"] == len(exhaustive.options.categories)
+    finally:
+        registry.reset_engines()

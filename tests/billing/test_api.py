@@ -75,26 +75,30 @@ def test_plans_show_the_prices_this_team_pays(catalog, team, owner_client):
     assert packages["professional"]["price_cents"] == 10000 and packages["enterprise"]["price_cents"] == 40000
 
 
-def test_a_member_reads_but_cannot_pay_or_open_the_portal(catalog, fake_stripe):
+def test_members_and_admins_read_but_only_the_owner_pays_or_opens_the_portal(catalog, fake_stripe):
     member, admin = UserFactory(), UserFactory()
     team = make_team(members={Membership.Role.MEMBER: member})
     Membership.objects.create(team=team, user=admin, role=Membership.Role.ADMIN)
-    as_member = _client(member, team)
-    assert as_member.get("/api/v1/billing/plans").status_code == 200
-    assert as_member.get("/api/v1/billing/subscription").status_code == 200
-    for url, body in [
+    writes = [
         ("/api/v1/billing/checkout/subscription", {"plan": "standard", "interval": "month"}),
         ("/api/v1/billing/checkout/topup", {"package": "starter"}),
         ("/api/v1/billing/portal", None),
+        ("/api/v1/billing/subscription/change", {"plan": "premium", "interval": "month"}),
         ("/api/v1/billing/subscription/cancel", None),
-    ]:
-        response = as_member.post(url, body, format="json")
-        assert response.status_code == 403, url
-        assert response.json()["error"]["code"] == "billing_owner_or_admin_only"
-    assert not any(r.path == "/v1/checkout/sessions" for r in fake_stripe.requests)
-    as_admin = _client(admin, team)
-    assert as_admin.post("/api/v1/billing/checkout/topup", {"package": "starter"}, format="json").status_code == 201
-    portal = as_admin.post("/api/v1/billing/portal")
+        ("/api/v1/billing/subscription/resume", None),
+    ]
+    for user in (member, admin):
+        client = _client(user, team)
+        assert client.get("/api/v1/billing/plans").status_code == 200
+        assert client.get("/api/v1/billing/subscription").status_code == 200
+        for url, body in writes:
+            response = client.post(url, body, format="json")
+            assert response.status_code == 403, url
+            assert response.json()["error"]["code"] == "billing_owner_only"
+    assert not any(r.path in ("/v1/checkout/sessions", "/v1/billing_portal/sessions") for r in fake_stripe.requests)
+    as_owner = _client(team.memberships.get(role=Membership.Role.OWNER).user, team)
+    assert as_owner.post("/api/v1/billing/checkout/topup", {"package": "starter"}, format="json").status_code == 201
+    portal = as_owner.post("/api/v1/billing/portal")
     assert portal.status_code == 201 and portal.json()["url"].startswith("https://billing.stripe.test/")
 
 

@@ -149,13 +149,38 @@ def test_failed_renewal_keeps_the_plan_until_stripe_gives_up(catalog, endpoint, 
     assert BillingAccount.objects.get(team=team).status == "unpaid"
 
 
+@pytest.mark.parametrize("refunded", [5000, 2500])
+def test_a_refund_delivered_before_its_top_up_is_credited_is_not_lost(
+    catalog, endpoint, team, owner_client, fake_stripe, refunded
+):
+    """charge.refunded handled first finds nothing credited; crediting then takes the refund back."""
+    response = owner_client.post("/api/v1/billing/checkout/topup", {"package": "starter"})
+    paid = fake_stripe.pay_checkout(response.json()["id"])
+    fake_stripe.refund(paid["charge"]["id"], amount=refunded)
+    _deliver_ok(endpoint, fake_stripe, "charge.refunded", paid["charge"]["id"])
+    assert wallet_of(team).balance == 0
+
+    _deliver_ok(endpoint, fake_stripe, "checkout.session.completed", paid["session"]["id"])
+
+    kept = 1000 - 1000 * refunded // 5000
+    assert wallet_of(team).balance == kept
+    purchase = TopUpPurchase.objects.get(checkout_session_id=paid["session"]["id"])
+    assert (purchase.status, purchase.refund_credits_claimed) == ("refunded", 1000 - kept)
+    # The refund event again, and the rest of the charge refunded later: nothing twice.
+    _deliver_ok(endpoint, fake_stripe, "charge.refunded", paid["charge"]["id"])
+    assert wallet_of(team).balance == kept
+    fake_stripe.refund(paid["charge"]["id"])
+    _deliver_ok(endpoint, fake_stripe, "charge.refunded", paid["charge"]["id"])
+    assert wallet_of(team).balance == 0
+
+
 def test_refund_takes_back_what_is_left_and_names_the_refund(catalog, endpoint, team, owner_client, fake_stripe):
     response = owner_client.post("/api/v1/billing/checkout/topup", {"package": "starter"})
     assert response.json()["amount_cents"] == 5000
     paid = fake_stripe.pay_checkout(response.json()["id"])
     _deliver_ok(endpoint, fake_stripe, "checkout.session.completed", paid["session"]["id"])
-    # Free plan: 5 unlocks are quota, the next 4 cost 25 credits each -> 900 left.
-    spend_unlocks(team, 9, tag="before-refund")
+    # A created team on Free has no Free quota (that comes with the personal team): 4 x 25 -> 900 left.
+    spend_unlocks(team, 4, tag="before-refund")
     assert wallet_of(team).balance == 900
 
     fake_stripe.refund(paid["charge"]["id"], amount=2500)  # half: 500 credits

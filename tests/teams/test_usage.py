@@ -11,9 +11,15 @@ from django.utils import timezone
 from config.errors import ValidationFailed
 from credits.models import QuotaUsage
 from credits.services import credits_refund
-from teams import selectors
+from teams import selectors, services
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team(owner):
+    """The owner's personal team: the one with the Free plan's allowances (a created team has none)."""
+    return services.team_personal_ensure(user=owner)
 
 
 def _actions(usage, user) -> dict[str, dict]:
