@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -163,7 +164,10 @@ def _scored_bytes(rows: QuerySet[ProfileEmbedding], query: np.ndarray) -> tuple[
     client turns each chunk into a numpy matrix at once and scores it. Only the winners'
     ids become ``UUID`` objects (in the caller).
     """
-    sql, params = rows.values_list("profile_id", "vector").query.sql_with_params()
+    try:
+        sql, params = rows.values_list("profile_id", "vector").query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (Django builds no SQL for it)
+        return _Uuids(np.zeros(0, dtype="V16")), np.zeros(0, dtype=np.float32)
     chunked = (
         "SELECT string_agg(uuid_send(k), ''::bytea), string_agg(v, ''::bytea) "  # noqa: S608 (the ORM's SQL)
         f"FROM (SELECT k, v, (row_number() OVER ()) / {_BYTES_CHUNK_ROWS} AS chunk FROM ({sql}) AS q(k, v)) AS c "

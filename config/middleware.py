@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -89,10 +90,17 @@ class ApiInputGuardMiddleware:
             return _error(
                 413, "request_too_large", f"The request body is over the {limit} byte limit.", {"limit_bytes": limit}
             )
+        try:
+            query = request.GET
+        except TooManyFieldsSent:
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return _error(
+                400, "too_many_fields", f"The query string has more than {limit} parameters.", {"limit": limit}
+            )
         if (
             "\x00" in request.path
-            or "\x00" in request.GET.urlencode()
-            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or "\x00" in query.urlencode()
+            or any("\x00" in value for values in query.lists() for value in values[1])
         ):
             return _error(400, "invalid_input", "The request may not contain the NUL character.")
         return None

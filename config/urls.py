@@ -6,12 +6,27 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import admin_login, health, metrics
+from teams.api.views import TeamListCreateView
 
 admin.site.site_header = "Creator Analytics — staff admin"
 admin.site.site_title = "Creator Analytics admin"
 admin.site.index_title = "Operations"
 
+_team_list = TeamListCreateView.as_view()
+
+
+def _team_list_without_slash(request, *args, **kwargs):
+    """``/api/v1/teams`` as ``/api/v1/teams/`` (every other route has no trailing slash).
+
+    Django's APPEND_SLASH would answer a POST without the slash with a redirect that clients
+    follow as a GET: "create a team" would list the teams and create nothing. A plain function,
+    so the schema documents the route once.
+    """
+    return _team_list(request, *args, **kwargs)
+
+
 api_v1 = [
+    path("teams", _team_list_without_slash, name="teams-list-no-slash"),
     path("auth/", include("accounts.api.urls")),
     path("", include("profiles.api.urls")),
     path("analysis/", include("analysis.api.urls")),
@@ -21,7 +36,9 @@ api_v1 = [
     path("teams/", include("teams.api.urls")),
 ]
 
-# Errors outside DRF views (unknown URL, unhandled exception) keep the API's error format.
+# Errors outside DRF views (malformed request, unknown URL, unhandled exception) keep the API's error format.
+handler400 = "config.api.exceptions.handler400"
+handler403 = "config.api.exceptions.handler403"
 handler404 = "config.api.exceptions.handler404"
 handler500 = "config.api.exceptions.handler500"
 

@@ -333,8 +333,10 @@ def _cycle_for(wallet: Wallet, month: tuple[int, int] | None, now: datetime) -> 
     if month is None:
         return cycle_bounds(anchor=anchor, now=now)
     k = (month[0] - anchor.year) * 12 + (month[1] - anchor.month)
-    start, end = anchor + relativedelta(months=k), anchor + relativedelta(months=k + 1)
-    if k < 0 or start > now:
+    # A month after this one has no cycle yet (and 9999-12's end is past what a date can hold).
+    future = month > (now.year, now.month)
+    start, end = (now, now) if future else (anchor + relativedelta(months=k), anchor + relativedelta(months=k + 1))
+    if future or k < 0 or start > now:
         raise ValidationFailed(
             "The team has no billing cycle starting in that month.",
             code="cycle_out_of_range",

@@ -84,6 +84,20 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Requests Django refuses before any view (too many fields, a bad Host, ...) under /api/."""
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A permission refused outside DRF views (CSRF is DRF's own) under /api/."""
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    return defaults.permission_denied(request, exception)
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
     """Unhandled errors under /api/ answer in the error format (the traceback is logged)."""
     if _is_api(request):

@@ -13,9 +13,16 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.shapes import optional_inner, shape_hints
+
+
+@extend_schema_field({"type": "string", "format": "uri-reference"})
+class MediaURLField(serializers.CharField):
+    """A stored file's URL: absolute on a CDN or S3, a path (``/media/...``) with local files."""
+
 
 _SCALARS: dict[Any, type[serializers.Field]] = {
     bool: serializers.BooleanField,
@@ -51,7 +58,7 @@ def _field(hint: Any, *, meta: Any = None, nullable: bool = False, many: bool = 
     if hint is str and meta.get("choices"):
         return serializers.ChoiceField(choices=list(meta["choices"]), **kwargs)
     if hint is str and meta.get("url"):
-        return serializers.URLField(**kwargs)
+        return MediaURLField(**kwargs)
     if hint in _SCALARS:
         return _SCALARS[hint](**kwargs)
     return serializers.JSONField(**{"allow_null": True, **kwargs})  # Any: free JSON, null included

@@ -246,11 +246,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: no endpoint takes files, and a form body cannot carry the nested filters of a
+    # paid search (it would be served, and charged, unfiltered); anything else answers 415.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.auth_cache.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from config.api.shapes import MediaURLField
 from discovery.selectors import SORTS, category_names
 from profiles.api.serializers import CreditsOutcomeSerializer
 
@@ -23,13 +24,17 @@ CONTROL_FIELDS = ("sort", "page_size", "cursor")
 _PAIRS = (("followers_min", "followers_max"), ("engagement_rate_min", "engagement_rate_max"))
 
 
+# The column is a 64-bit integer: a bound beyond it is a field error, not a query that cannot be built.
+FOLLOWERS_MAX = 2**63 - 1
+
+
 def _percent(**kwargs: Any) -> serializers.FloatField:
     return serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100, **kwargs)
 
 
 class FiltersSerializer(serializers.Serializer):
-    followers_min = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    followers_max = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    followers_min = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=FOLLOWERS_MAX)
+    followers_max = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=FOLLOWERS_MAX)
     engagement_rate_min = _percent(help_text="Percent, e.g. 2.5")
     engagement_rate_max = _percent()
     avg_likes_min = serializers.FloatField(required=False, allow_null=True, min_value=0)
@@ -131,7 +136,7 @@ class AdvancedSearchSerializer(serializers.Serializer):
 class CreatorPreviewSerializer(serializers.Serializer):
     username = serializers.CharField()
     full_name = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
+    avatar_url = MediaURLField(allow_null=True)
     followers_count = serializers.IntegerField()
     engagement_rate = serializers.FloatField(allow_null=True, help_text="Percent; null when unknown")
     primary_category = serializers.CharField(allow_null=True)

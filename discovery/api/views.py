@@ -208,7 +208,15 @@ class AdvancedSearchView(TeamScopedMixin, APIView):
         "(relevance with keywords), `page_size`, `cursor`. The first page is an advanced search; "
         "pages after it are charged as browse pages. The same query and page within 24 hours is free.",
         request=s.AdvancedSearchSerializer,
-        responses={200: s.SearchPageSerializer, 400: _400, 402: _402},
+        responses={
+            200: s.SearchPageSerializer,
+            400: _400,
+            402: _402,
+            404: OpenApiResponse(
+                description="`creator_not_found` / `lookalikes_unavailable`: `lookalike_of` names no analysed "
+                "creator with an embedding (nothing is charged)"
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         body = s.AdvancedSearchSerializer(data=request.data)

@@ -24,6 +24,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -150,7 +151,10 @@ def count_capped(queryset: QuerySet[Profile], cap: int) -> int | None:
 
 def _estimate(queryset: QuerySet[Profile]) -> int:
     """The planner's row estimate of ``queryset`` (PostgreSQL; ``EXPLAIN`` plans, runs nothing)."""
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a condition that can match nothing (Django builds no SQL for it)
+        return 0
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cur.fetchone()[0]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from analysis.api.serializers import AnalysisJobSerializer
-from config.api.shapes import serializer_for
+from config.api.shapes import MediaURLField, serializer_for
 from profiles.models import Export, Post, RelatedProfile, TeamProfileAccess, normalize_username, username_validator
 from profiles.selectors.posts import POST_ORDERING
 from profiles.selectors.report_types import Report, ReportPost
@@ -38,7 +38,7 @@ class UnlockInfoSerializer(serializers.Serializer):
 class PreviewSerializer(serializers.Serializer):
     username = serializers.CharField()
     full_name = serializers.CharField()
-    avatar_url = serializers.URLField(allow_null=True)
+    avatar_url = MediaURLField(allow_null=True)
     followers_count = serializers.IntegerField()
     posts_count = serializers.IntegerField(allow_null=True, help_text="null: unknown (not in the export).")
     is_verified = serializers.BooleanField()

@@ -248,7 +248,15 @@ class ProfilePostsView(TeamScopedMixin, APIView):
 class RelatedProfilesView(TeamScopedMixin, ListAPIView):
     serializer_class = s.RelatedProfileSerializer
 
-    @extend_schema(tags=["creators"], summary="Creators similar to this one (from its latest scrape)")
+    @extend_schema(
+        tags=["creators"],
+        summary="Creators similar to this one (from its latest scrape)",
+        responses={
+            200: s.RelatedProfileSerializer(many=True),
+            403: OpenApiResponse(description="`creator_locked`: unlock the creator to see its related creators"),
+            404: OpenApiResponse(description="`creator_not_found`: not analysed yet (request it with the unlock)"),
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -289,6 +297,7 @@ class ExportCreateView(TeamScopedMixin, APIView):
                 OpenApiTypes.BINARY, description="XLSX workbook"
             ),
             202: s.ExportSerializer,
+            403: OpenApiResponse(description="`paid_plan_required`: exports are for teams on a paid plan"),
         },
     )
     def post(self, request: Request) -> HttpResponse | Response:

@@ -106,3 +106,38 @@ def test_database_unreachable_is_a_503_with_retry_after(api_client, monkeypatch)
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1"])
 def test_csv_formula_guard_covers_tab_and_carriage_return(text):
     assert _cell(text) == "'" + text
+
+
+def test_more_query_parameters_than_django_parses_is_a_json_400(api_client):
+    query = "&".join(f"a{i}=1" for i in range(1200))
+    error = _assert_error(api_client.get(f"/api/v1/auth/me?{query}"), 400, "too_many_fields")
+    assert error["details"]["limit"] == 1000
+
+
+def test_requests_django_refuses_before_any_view_answer_in_the_error_format(rf):
+    from django.core.exceptions import SuspiciousOperation
+
+    from config.api.exceptions import handler400, handler403
+
+    for handler, status in ((handler400, 400), (handler403, 403)):
+        response = handler(rf.get("/api/v1/auth/me"), SuspiciousOperation("bad"))
+        assert response.status_code == status
+        assert set(json.loads(response.content)) == {"error"}
+        assert handler(rf.get("/admin/"), SuspiciousOperation("bad")).status_code == status
+
+
+def test_creating_a_team_without_the_trailing_slash_creates_it(api_client):
+    response = api_client.post("/api/v1/teams", {"name": "No Slash"}, format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["team"]["name"] == "No Slash"
+    listed = api_client.get("/api/v1/teams")
+    assert listed.status_code == 200 and "No Slash" in [t["team"]["name"] for t in listed.json()]
+
+
+@pytest.mark.parametrize("cycle", ["9999-12", "2999-01"])
+def test_a_usage_cycle_far_in_the_future_is_a_400(api_client, cycle):
+    from tests.factories import account_of
+
+    team_id = account_of(api_client.user)
+    response = api_client.get(f"/api/v1/teams/{team_id}/usage", {"cycle": cycle}, headers={"X-Team-ID": str(team_id)})
+    _assert_error(response, 400, "cycle_out_of_range")

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework import serializers
 
-from config.api.shapes import serializer_for
+from config.api.shapes import MediaURLField, serializer_for
 from config.shapes import described, from_data, to_data
 
 
@@ -73,7 +73,7 @@ def test_the_serializer_is_derived_from_the_shape():
     assert type(fields["leaves"].child).__name__ == "LeafSerializer"
     assert isinstance(fields["shares"], serializers.DictField)
     assert isinstance(fields["shares"].child, serializers.FloatField)
-    assert isinstance(fields["link"], serializers.URLField) and fields["link"].help_text == "Where it lives."
+    assert isinstance(fields["link"], MediaURLField) and fields["link"].help_text == "Where it lives."
     assert isinstance(fields["kind"], serializers.ChoiceField) and list(fields["kind"].choices) == ["a", "b"]
     assert isinstance(fields["flags"].child, serializers.BooleanField)
     assert "ratio" not in serializer_for(Tree, exclude=("ratio",), name="TreeLite")().fields

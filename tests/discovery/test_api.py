@@ -329,3 +329,44 @@ def test_the_teams_other_member_sees_the_revealed_email_at_no_cost(api_client, u
     own = {row["username"]: row for row in client.get(BROWSE, {"has_email": "true"}).json()["results"]}
     assert own["soul_stice_"]["email"] == "s***@outlook.it"
     assert balance(user) == 0 and len(spends(user, "email_unlock")) == 1
+
+
+# --- input the fuzzer found (each was a 500, or charged an unfiltered search) -----------------
+
+
+@pytest.mark.parametrize("bound", ["followers_min", "followers_max"])
+def test_a_follower_bound_beyond_64_bits_is_a_field_error(api_client, user, creators, fund, bound):
+    fund(user, 100)
+    huge = 2**63
+    responses = [
+        browse(api_client, **{bound: huge}),
+        api_client.post(SEARCH, {"filters": {bound: huge}}, format="json"),
+        api_client.get("/api/v1/discovery/lookalikes/humansofny", {bound: str(10**20)}),
+    ]
+    for response in responses:
+        assert response.status_code == 400, response.content[:300]
+        assert bound in str(response.json()["error"]["details"])
+    assert balance(user) == 100 and not spends(user, "advanced_search")
+
+
+def test_a_filter_that_can_match_nothing_estimates_and_scores_nothing(creators):
+    """Django raises EmptyResultSet instead of building SQL for it; the hand-built queries cope."""
+    import numpy as np
+
+    from analysis.models import ProfileEmbedding
+    from analysis.selectors import _scored_bytes
+    from discovery.selectors.search import _estimate
+
+    assert _estimate(Profile.objects.filter(pk__in=[])) == 0
+    _ids, scores = _scored_bytes(ProfileEmbedding.objects.filter(pk__in=[]), np.zeros(384, dtype=np.float32))
+    assert len(scores) == 0
+
+
+def test_a_form_encoded_search_is_refused_and_not_charged(api_client, user, creators, fund):
+    fund(user, 100)
+    response = api_client.post(
+        SEARCH, "filters=%7B%22followers_min%22%3A1000000%7D", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415, response.content[:300]
+    assert set(response.json()) == {"error"}
+    assert balance(user) == 100 and not spends(user, "advanced_search")
