@@ -666,16 +666,18 @@ def username_lock(username: str) -> None:
 def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -> AnalysisJob | None:
     """End a job ``failed`` with the stage that failed and why (idempotent).
 
-    When the failure means nothing could be delivered (``AnalysisJob.NOTHING_TO_DELIVER``: the
-    account does not exist or is private), the unlocks paid for the creator during the job are
-    refunded: ``profiles.services.unlocks_refund``, queued once the failure is committed.
+    A charge happens only when the action succeeded (PRODUCT.md): whatever the failure, the
+    unlocks paid for the creator during the job are refunded and their access ends
+    (``profiles.services.unlocks_refund``, queued once the failure is committed), unless an
+    earlier complete analysis is still served. The account missing or private
+    (``AnalysisJob.NOTHING_TO_DELIVER``) is also remembered, so that unlocking it again is refused
+    for a while; after any other failure an unlock starts a new job, charged anew.
     """
     category = ErrorCategory(category)
     with transaction.atomic():
-        if category in AnalysisJob.NOTHING_TO_DELIVER:
-            username = AnalysisJob.objects.filter(pk=job_id).values_list("username", flat=True).first()
-            if username is not None:
-                username_lock(username)  # not while an unlock is deciding (analysis.unlocks)
+        username = AnalysisJob.objects.filter(pk=job_id).values_list("username", flat=True).first()
+        if username is not None:
+            username_lock(username)  # not while an unlock is deciding (analysis.unlocks)
         job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in AnalysisJob.TERMINAL_STATUSES:
             return job
@@ -686,13 +688,12 @@ def job_fail(*, job_id: Any, stage: str, category: ErrorCategory, detail: str) -
         job.finished_at = timezone.now()
         job.save()
         _event(job, f"failed in {stage}: {category}", category=category, detail=public_detail(detail)[:300])
-        if category in AnalysisJob.NOTHING_TO_DELIVER:
-            refund = {
-                "username": job.username,
-                "since": job.created_at.isoformat(),
-                "reason": f"@{job.username} could not be analysed ({category}).",
-            }
-            task_send_on_commit("profiles.tasks.unlocks_refund_task", **refund)
+        refund = {
+            "username": job.username,
+            "since": job.created_at.isoformat(),
+            "reason": f"@{job.username} could not be analysed ({category}).",
+        }
+        task_send_on_commit("profiles.tasks.unlocks_refund_task", **refund)
     logger.warning("analysis job %s for @%s failed in %s: %s %s", job.pk, job.username, stage, category, detail)
     return job
 

@@ -63,19 +63,32 @@ def test_successful_unlock_is_not_refunded(api_client, user, pipeline_settings, 
     assert TeamProfileAccess.objects.filter(team=team_of(user)).exists()
 
 
-def test_transient_failures_keep_the_charge_and_access(
-    api_client, user, pipeline_settings, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("category", ["provider_error", "transient", "timeout", "internal"])
+def test_any_failed_job_refunds_its_unlocks_and_a_new_unlock_is_a_new_purchase(
+    api_client, user, pipeline_settings, django_capture_on_commit_callbacks, category
 ):
+    """A charge happens only when the action succeeded: not only for missing or private accounts."""
     from analysis import services as analysis_services
 
     _use_up_plan_quota(user)
     with django_capture_on_commit_callbacks(execute=False):
         response = api_client.post(UNLOCK.format("humansofny"))
+    assert response.json()["credits"]["charged"] == 25
     job_id = response.json()["job"]["id"]
     with django_capture_on_commit_callbacks(execute=True):
-        analysis_services.job_fail(job_id=job_id, stage="scrape", category="provider_error", detail="503")
-    assert not CreditTransaction.objects.filter(kind="refund").exists()
-    assert TeamProfileAccess.objects.filter(team=team_of(user)).exists()
+        analysis_services.job_fail(job_id=job_id, stage="scrape", category=category, detail="it broke")
+
+    refund = CreditTransaction.objects.get(kind="refund")
+    assert refund.amount == 25 and category in refund.reason
+    assert not TeamProfileAccess.objects.filter(team=team_of(user)).exists()
+    assert api_client.get("/api/v1/credits/balance").json()["balance"] == 100
+    # Not remembered as unavailable: unlocking again starts a new job and pays again.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api_client.post(UNLOCK.format("humansofny"))
+    assert again.status_code == 202 and again.json()["credits"]["charged"] == 25
+    assert again.json()["job"]["id"] != job_id
+    assert AnalysisJob.objects.get(pk=again.json()["job"]["id"]).status == "completed"
+    assert api_client.get("/api/v1/credits/balance").json()["balance"] == 75
 
 
 def test_unlocking_again_after_a_refund_is_a_new_purchase_once_forgotten(
