@@ -33,5 +33,11 @@ class NoSubscription(Conflict):
     default_code = "no_subscription"
 
 
+class SeatsExceedPlan(Conflict):
+    """A downgrade to a plan with fewer seats than the team's members and pending invitations."""
+
+    default_code = "seats_exceed_plan"
+
+
 class InvalidChange(ValidationFailed):
     default_code = "invalid_subscription_change"

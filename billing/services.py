@@ -22,13 +22,14 @@ from djstripe.models import Customer, WebhookEndpoint
 
 from billing.catalog import parse_plan_lookup_key, plan_lookup_key, price_id_for, topup_lookup_key
 from billing.conf import stripe_call, stripe_id, stripe_options, stripe_ts
-from billing.errors import InvalidChange, NoSubscription, StripeUnavailable, SubscriptionExists
+from billing.errors import InvalidChange, NoSubscription, SeatsExceedPlan, StripeUnavailable, SubscriptionExists
 from billing.models import BillingAccount, TopUpPurchase
 from billing.selectors import PLAN_KEEPING_STATUSES, team_plan, team_wallet_kwargs
 from config.errors import ValidationFailed
 from credits.models import Plan, TopUpPackage
 from credits.services import wallet_set_plan
 from teams.models import Team
+from teams.selectors import team_seats
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +237,29 @@ def _require_subscription(team: Team) -> BillingAccount:
     return account
 
 
+def _require_seats_for(team: Team, plan: Plan) -> None:
+    """Seats are never exceeded (PRODUCT.md): a plan with fewer seats than the team holds is refused.
+
+    Members plus pending invitations count; the owner frees seats first (remove members,
+    revoke invitations). A cancellation is never refused: the team then keeps its members on
+    Free and can invite nobody (``teams.selectors.team_seats`` shows it over its limit).
+    """
+    seats = team_seats(team=team)
+    if seats.used > plan.seats:
+        raise SeatsExceedPlan(
+            f"The {plan.name} plan has {plan.seats} seat(s) and the team holds {seats.used} "
+            f"({seats.members} members, {seats.pending} pending invitations): free "
+            f"{seats.used - plan.seats} first.",
+            details={
+                "plan": plan.code,
+                "plan_seats": plan.seats,
+                "members": seats.members,
+                "pending_invitations": seats.pending,
+                "to_free": seats.used - plan.seats,
+            },
+        )
+
+
 def subscription_change(*, team: Team, plan_code: str, interval: str) -> BillingAccount:
     """Upgrade now with proration; downgrade or switch interval at the end of the period."""
     new_plan = _plan_and_interval(plan_code, interval)
@@ -244,6 +268,7 @@ def subscription_change(*, team: Team, plan_code: str, interval: str) -> Billing
     if (state.plan_code, state.interval) == (plan_code, interval):
         raise InvalidChange("The team is already on this plan and interval.")
     current = Plan.objects.get(code=state.plan_code)
+    _require_seats_for(team, new_plan)
     new_price = price_id_for(plan_lookup_key(plan_code=plan_code, interval=interval))
     if state.schedule_id:
         stripe_call(stripe.SubscriptionSchedule.release, state.schedule_id)

@@ -159,7 +159,10 @@ class SubscriptionChangeView(BillingTeamMixin, APIView):
         request=s.SubscriptionChangeInputSerializer,
         responses={
             200: s.SubscriptionSerializer,
-            409: _err("No active subscription (`no_subscription`)."),
+            409: _err(
+                "No active subscription (`no_subscription`), or the plan has fewer seats than the team's "
+                "members and pending invitations (`seats_exceed_plan`; `details.to_free` says how many to free)."
+            ),
             **WRITE_ERRORS,
         },
         summary="Upgrade now (prorated); downgrade or change interval at the end of the period",

@@ -129,6 +129,33 @@ def test_downgrade_and_interval_change_wait_for_the_period_end(catalog, endpoint
     assert again.status_code == 409 and again.json()["error"]["code"] == "subscription_exists"
 
 
+def test_a_downgrade_to_fewer_seats_than_the_team_holds_is_refused(catalog, endpoint, team, owner_client, fake_stripe):
+    from teams.models import Invitation, Membership
+    from tests.factories import UserFactory
+
+    owner_client.post("/api/v1/billing/checkout/subscription", {"plan": "premium", "interval": "month"})
+    session_id = next(o["id"] for o in fake_stripe.objects.values() if o["object"] == "checkout.session")
+    paid = fake_stripe.pay_checkout(session_id)
+    _deliver_ok(endpoint, fake_stripe, "invoice.paid", paid["invoice"]["id"])
+    Membership.objects.create(team=team, user=UserFactory(), role=Membership.Role.MEMBER)
+    invite = owner_client.post(f"/api/v1/teams/{team.pk}/invitations", {"email": "later@example.com"}, format="json")
+    assert invite.status_code == 201, invite.content  # owner + member + 1 pending = 3 seats held
+
+    refused = owner_client.post("/api/v1/billing/subscription/change", {"plan": "standard", "interval": "month"})
+
+    assert refused.status_code == 409, refused.content
+    error = refused.json()["error"]
+    assert error["code"] == "seats_exceed_plan"
+    assert error["details"] == {
+        "plan": "standard", "plan_seats": 2, "members": 2, "pending_invitations": 1, "to_free": 1,
+    }  # fmt: skip
+    assert not any(o["object"] == "subscription_schedule" for o in fake_stripe.objects.values())
+    # Freeing the seat (revoking the invitation) lets the downgrade through, at the period end.
+    Invitation.objects.filter(team=team).update(status=Invitation.Status.REVOKED)
+    allowed = owner_client.post("/api/v1/billing/subscription/change", {"plan": "standard", "interval": "month"})
+    assert allowed.status_code == 200 and allowed.json()["pending_change"]["plan"] == "standard"
+
+
 def test_failed_renewal_keeps_the_plan_until_stripe_gives_up(catalog, endpoint, team, owner_client, fake_stripe):
     owner_client.post("/api/v1/billing/checkout/subscription", {"plan": "standard", "interval": "month"})
     session_id = next(o["id"] for o in fake_stripe.objects.values() if o["object"] == "checkout.session")
