@@ -90,7 +90,14 @@ def _plan_and_interval(plan_code: str, interval: str) -> Plan:
 
 
 def checkout_subscription_start(*, team: Team, plan_code: str, interval: str) -> dict[str, str]:
-    """A Checkout Session (mode subscription) for the team's customer; returns its id and URL."""
+    """A Checkout Session (mode subscription) for the team's customer; returns its id and URL.
+
+    A team is billed for one subscription at most. Under the team's billing row lock (so two
+    checkouts started at once run one after the other), Stripe is asked for the customer's
+    subscriptions that have not ended, including one still awaiting its first payment: any
+    is 409 ``subscription_exists``. The team's earlier subscription checkouts still open are
+    expired: only the newest one can be paid, so two tabs cannot both subscribe.
+    """
     _plan_and_interval(plan_code, interval)
     account = BillingAccount.objects.filter(team=team).first()
     if account is not None and account.subscription_id and account.status in PLAN_KEEPING_STATUSES:
@@ -100,17 +107,41 @@ def checkout_subscription_start(*, team: Team, plan_code: str, interval: str) ->
     customer_id = customer_ensure(team=team)
     price_id = price_id_for(plan_lookup_key(plan_code=plan_code, interval=interval))
     metadata = _team_metadata(team, kind="subscription", plan=plan_code, interval=interval)
-    session = stripe_call(
-        stripe.checkout.Session.create,
-        mode="subscription",
-        customer=customer_id,
-        client_reference_id=str(team.pk),
-        line_items=[{"price": price_id, "quantity": 1}],
-        metadata=metadata,
-        subscription_data={"metadata": _team_metadata(team)},
-        **_return_urls(),
-    )
+    with transaction.atomic():
+        billing_account_lock(team=team)
+        live = _subscriptions_not_ended(customer_id)
+        if live:
+            raise SubscriptionExists(
+                "The team already has a subscription: change it instead, or wait for its payment to settle.",
+                details={"subscription_status": live[0].get("status")},
+            )
+        for open_session in _subscription_checkouts_open(customer_id):
+            stripe_call(stripe.checkout.Session.expire, open_session["id"])
+        session = stripe_call(
+            stripe.checkout.Session.create,
+            mode="subscription",
+            customer=customer_id,
+            client_reference_id=str(team.pk),
+            line_items=[{"price": price_id, "quantity": 1}],
+            metadata=metadata,
+            subscription_data={"metadata": _team_metadata(team)},
+            **_return_urls(),
+        )
     return {"id": session.id, "url": session.url}
+
+
+# Subscription statuses that still bill, or may (``incomplete``: the first payment is pending).
+_NOT_ENDED = {"active", "trialing", "past_due", "unpaid", "incomplete", "paused"}
+
+
+def _subscriptions_not_ended(customer_id: str) -> list[dict]:
+    found = stripe_call(stripe.Subscription.list, customer=customer_id, status="all", limit=20)
+    return [s for s in found.get("data", []) if s.get("status") in _NOT_ENDED]
+
+
+def _subscription_checkouts_open(customer_id: str) -> list[dict]:
+    found = stripe_call(stripe.checkout.Session.list, customer=customer_id, status="open", limit=20)
+    return [s for s in found.get("data", []) if s.get("status") == "open" and s.get("mode") == "subscription"]
 
 
 def checkout_topup_start(*, team: Team, package_code: str) -> dict[str, Any]:

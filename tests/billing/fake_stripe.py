@@ -257,6 +257,10 @@ class FakeStripe:
                         raise KeyError(rest[0])
                     if len(rest) == 2 and rest[1] == "release":
                         obj = self.release_schedule(obj)
+                    elif len(rest) == 2 and rest[1] == "expire":  # checkout sessions
+                        if obj["status"] != "open":
+                            return 400, {"error": {"type": "invalid_request_error", "message": "not open"}}
+                        obj["status"] = "expired"
                     elif len(rest) == 2 and rest[1] == "line_items":
                         return 200, {"object": "list", "data": obj["line_items"], "has_more": False}
                     elif len(rest) == 2:  # features, tax ids, ...: nothing in this fake
@@ -493,6 +497,8 @@ class FakeStripe:
     def pay_checkout(self, session_id: str, *, start: Any = None) -> dict:
         """The customer pays: a top-up gets a charge, a plan gets a subscription and its first invoice."""
         session = self.objects[session_id]
+        if session["status"] != "open":
+            raise ValueError(f"checkout session {session_id} is {session['status']}: it cannot be paid")
         session["status"], session["payment_status"] = "complete", "paid"
         out: dict[str, Any] = {"session": session}
         if session["mode"] == "payment":
