@@ -32,6 +32,25 @@ PLAN_KEEPING_STATUSES = {
 WRITE_ROLES = {Membership.Role.OWNER}
 
 
+# Statuses of a subscription that still bills, or may (``incomplete``: its first payment is pending).
+NOT_ENDED_STATUSES = {
+    BillingAccount.Status.ACTIVE,
+    BillingAccount.Status.TRIALING,
+    BillingAccount.Status.PAST_DUE,
+    BillingAccount.Status.UNPAID,
+    BillingAccount.Status.INCOMPLETE,
+    BillingAccount.Status.PAUSED,
+}
+
+
+def subscription_not_ended(*, team: Team) -> str | None:
+    """The status of the team's Stripe subscription if it has not ended (None: none, or ended)."""
+    account = BillingAccount.objects.filter(team=team).exclude(subscription_id="").first()
+    if account is not None and account.status in NOT_ENDED_STATUSES:
+        return account.status
+    return None
+
+
 def team_wallet_kwargs(team: Team) -> dict[str, Any]:
     """How the credits services name this team's wallet: the team is the account."""
     return {"account_id": team.pk}

@@ -24,7 +24,7 @@ from billing.catalog import parse_plan_lookup_key, plan_lookup_key, price_id_for
 from billing.conf import stripe_call, stripe_id, stripe_options, stripe_ts
 from billing.errors import InvalidChange, NoSubscription, SeatsExceedPlan, StripeUnavailable, SubscriptionExists
 from billing.models import BillingAccount, TopUpPurchase
-from billing.selectors import PLAN_KEEPING_STATUSES, team_plan, team_wallet_kwargs
+from billing.selectors import NOT_ENDED_STATUSES, PLAN_KEEPING_STATUSES, team_plan, team_wallet_kwargs
 from config.errors import ValidationFailed
 from credits.models import Plan, TopUpPackage
 from credits.services import wallet_set_plan
@@ -130,13 +130,9 @@ def checkout_subscription_start(*, team: Team, plan_code: str, interval: str) ->
     return {"id": session.id, "url": session.url}
 
 
-# Subscription statuses that still bill, or may (``incomplete``: the first payment is pending).
-_NOT_ENDED = {"active", "trialing", "past_due", "unpaid", "incomplete", "paused"}
-
-
 def _subscriptions_not_ended(customer_id: str) -> list[dict]:
     found = stripe_call(stripe.Subscription.list, customer=customer_id, status="all", limit=20)
-    return [s for s in found.get("data", []) if s.get("status") in _NOT_ENDED]
+    return [s for s in found.get("data", []) if s.get("status") in NOT_ENDED_STATUSES]
 
 
 def _subscription_checkouts_open(customer_id: str) -> list[dict]:

@@ -141,10 +141,10 @@ def team_plan(team: Team) -> Plan:
 
 
 def team_has_active_paid_plan(team: Team) -> bool:
-    """Whether the team pays for a plan now; deleting it is refused while this holds.
+    """Whether the team is on a paid plan now (through Stripe or a staff grant).
 
-    For now: the wallet's plan is not Free. Billing replaces this with "a Stripe
-    subscription of the team is active or past due", here and only here.
+    Deleting the team is refused while this holds, and while its Stripe subscription has not
+    ended (billing's ``subscription_not_ended``, passed to ``services.team_delete`` by the API).
     """
     return team_plan(team).code != Plan.Code.FREE
 

@@ -183,11 +183,15 @@ def team_rename(*, team: Team, actor: Any, name: str) -> Team:
     return team
 
 
-def team_delete(*, team: Team, actor: Any, forfeit_credits: bool = False) -> None:
+def team_delete(
+    *, team: Team, actor: Any, forfeit_credits: bool = False, subscription_status: str | None = None
+) -> None:
     """Delete the team (owner only).
 
-    Refused with 409 ``paid_subscription_active`` while the team pays for a plan
-    (``selectors.team_has_active_paid_plan``), with 409 ``personal_team`` for a personal team
+    Refused with 409 ``paid_subscription_active`` while the team is on a paid plan
+    (``selectors.team_has_active_paid_plan``) or its Stripe subscription has not ended
+    (``subscription_status``, from billing: one awaiting its first payment may still bill),
+    with 409 ``personal_team`` for a personal team
     (every user keeps at least the team they signed up with), and with 409
     ``credits_remaining`` while its wallet holds credits, unless ``forfeit_credits`` says the
     owner gives them up. The wallet and its ledger stay (financial records, keyed by the
@@ -198,12 +202,12 @@ def team_delete(*, team: Team, actor: Any, forfeit_credits: bool = False) -> Non
         selectors.membership_require_role(_membership_locked(team, actor), Role.OWNER, "delete the team")
         if team.is_personal:
             raise Conflict("A personal team cannot be deleted.", code="personal_team")
-        if selectors.team_has_active_paid_plan(team):
+        if selectors.team_has_active_paid_plan(team) or subscription_status:
             plan = selectors.team_plan(team)
             raise Conflict(
-                "Cancel the team's paid plan before deleting the team.",
+                "Cancel the team's paid plan (and let its subscription end) before deleting the team.",
                 code="paid_subscription_active",
-                details={"plan": plan.code},
+                details={"plan": plan.code, "subscription_status": subscription_status},
             )
         balance = selectors.team_balance(team)
         if balance > 0 and not forfeit_credits:
@@ -213,6 +217,7 @@ def team_delete(*, team: Team, actor: Any, forfeit_credits: bool = False) -> Non
                 code="credits_remaining",
                 details={"balance": balance},
             )
+        team_id = team.pk  # Django clears it on delete()
         try:
             with transaction.atomic():
                 team.delete()
@@ -222,7 +227,7 @@ def team_delete(*, team: Team, actor: Any, forfeit_credits: bool = False) -> Non
                 code="team_has_records",
                 details={"models": sorted({obj._meta.label for obj in exc.protected_objects})},
             ) from exc
-    logger.info("teams: team %s deleted by %s", team.pk, getattr(actor, "pk", None))
+    logger.info("teams: team %s deleted by %s", team_id, getattr(actor, "pk", None))
 
 
 def team_plan_set(*, team: Team, plan_code: str, actor: Any) -> Plan:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import ErrorSerializer
+from billing.selectors import subscription_not_ended
 from config.api.params import bool_query_param
 from config.errors import ValidationFailed
 from teams import selectors, services
@@ -144,7 +145,13 @@ class TeamDetailView(TeamMemberMixin, APIView):
     )
     def delete(self, request: Request, team_id: Any) -> Response:
         forfeit = bool_query_param(request.query_params, "forfeit_credits")
-        services.team_delete(team=self.get_membership().team, actor=request.user, forfeit_credits=forfeit)
+        team = self.get_membership().team
+        services.team_delete(
+            team=team,
+            actor=request.user,
+            forfeit_credits=forfeit,
+            subscription_status=subscription_not_ended(team=team),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -144,10 +144,23 @@ def test_delete_refused_while_paid_then_allowed(team, owner, set_plan):
     client = client_for(owner)
     set_plan(team, "standard")
     error = _error(client.delete(f"{BASE}{team.pk}"), 409, "paid_subscription_active")
-    assert error["details"] == {"plan": "standard"}
+    assert error["details"] == {"plan": "standard", "subscription_status": None}
     set_plan(team, "free")
     assert client.delete(f"{BASE}{team.pk}").status_code == 204
     assert not Team.objects.filter(pk=team.pk).exists()
+
+
+def test_delete_refused_while_a_subscription_awaits_its_first_payment(team, owner):
+    """On Free still, but Stripe may yet take the first payment: the team must not vanish under it."""
+    from billing.models import BillingAccount
+
+    account = BillingAccount.objects.create(team=team, subscription_id="sub_pending", status="incomplete")
+    client = client_for(owner)
+    error = _error(client.delete(f"{BASE}{team.pk}"), 409, "paid_subscription_active")
+    assert error["details"] == {"plan": "free", "subscription_status": "incomplete"}
+    account.status = "incomplete_expired"
+    account.save()
+    assert client.delete(f"{BASE}{team.pk}").status_code == 204
 
 
 def test_detail_says_when_the_team_is_over_its_seats(team, owner, add_member, set_plan):

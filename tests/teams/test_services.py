@@ -80,7 +80,7 @@ def test_delete_is_refused_while_a_paid_plan_is_active(team, owner, set_plan):
     with pytest.raises(Conflict) as exc:
         services.team_delete(team=team, actor=owner)
     assert exc.value.code == "paid_subscription_active"
-    assert exc.value.details == {"plan": "standard"}
+    assert exc.value.details == {"plan": "standard", "subscription_status": None}
     assert Team.objects.filter(pk=team.pk).exists()
 
 
