@@ -65,7 +65,8 @@ class ApiInputGuardMiddleware:
       anything reads it (Django's ``RequestDataTooBig`` is an HTML 400 and an ERROR log);
     - NUL in the path or the query string -> 400 (PostgreSQL cannot store or compare it);
     - a value the database refuses (DataError: out-of-range date or offset, NUL) -> 400;
-    - the database unreachable while handling the request -> 503 with ``Retry-After``.
+    - the database unreachable while handling the request -> 503 with ``Retry-After``;
+    - an unknown URL under DEBUG (Django's HTML page) -> the error format's 404, as in production.
     """
 
     retry_after_seconds = 5
@@ -74,11 +75,16 @@ class ApiInputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            refused = self._refuse(request)
-            if refused is not None:
-                return refused
-        return self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        if response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
+            # Under DEBUG, Django answers an unknown URL with its HTML page, not handler404.
+            return _error(404, "not_found", "Not found.")
+        return response
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

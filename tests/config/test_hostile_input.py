@@ -141,3 +141,10 @@ def test_a_usage_cycle_far_in_the_future_is_a_400(api_client, cycle):
     team_id = account_of(api_client.user)
     response = api_client.get(f"/api/v1/teams/{team_id}/usage", {"cycle": cycle}, headers={"X-Team-ID": str(team_id)})
     _assert_error(response, 400, "cycle_out_of_range")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_api_url_is_a_json_404_with_or_without_debug(api_client, settings, debug):
+    settings.DEBUG = debug
+    _assert_error(api_client.get("/api/v1/teams/not-a-uuid/members"), 404, "not_found")
+    _assert_error(api_client.get("/api/v1/no-such-endpoint"), 404, "not_found")
