@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -93,7 +93,9 @@ def pipeline_dispatch(task_name: str, job_id: str) -> None:
         except Exception:
             logger.exception("pipeline thread for job %s ended with an error", job_id)
         finally:
-            close_old_connections()
+            # This thread ends here: its connections go with it (close_old_connections would
+            # keep those younger than CONN_MAX_AGE, one leaked per job, until "too many clients").
+            connections.close_all()
 
     threading.Thread(target=run, name=f"pipeline-{job_id}", daemon=True).start()
 

@@ -20,7 +20,7 @@ from typing import Any
 import stripe
 from djstripe.models import Price, Product
 
-from billing.conf import stripe_options
+from billing.conf import stripe_call, stripe_options
 from billing.errors import CatalogMissing
 from credits.models import Plan, TopUpPackage
 
@@ -200,7 +200,7 @@ def price_id_for(lookup_key: str) -> str:
     local = Price.objects.filter(lookup_key=lookup_key, active=True).values_list("id", flat=True).first()
     if local:
         return local
-    found = stripe.Price.list(lookup_keys=[lookup_key], active=True, limit=1, **stripe_options()).data
+    found = stripe_call(stripe.Price.list, lookup_keys=[lookup_key], active=True, limit=1).data
     if not found:
         raise CatalogMissing(
             "This price is not in Stripe yet: run manage.py billing_sync_catalog.", details={"lookup_key": lookup_key}

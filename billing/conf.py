@@ -62,6 +62,12 @@ def stripe_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise StripeUnavailable(
             "Stripe refused the request.", details={"stripe_code": getattr(exc, "code", None) or ""}
         ) from exc
+    except stripe.StripeError as exc:  # its 5xx, a permission refused, an answer that is not JSON, ...
+        logger.warning("billing: Stripe failed a request: %s %s", type(exc).__name__, exc.http_status)
+        raise StripeUnavailable(
+            "Stripe could not handle the request; try again shortly.",
+            details={"reason": type(exc).__name__, "stripe_status": exc.http_status},
+        ) from exc
 
 
 def stripe_id(value: Any) -> str:

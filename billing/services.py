@@ -62,8 +62,10 @@ def customer_ensure(*, team: Team) -> str:
                 metadata=_team_metadata(team),
                 description=team.name,
             )
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.AuthenticationError) as exc:
-            raise StripeUnavailable("Stripe did not answer; try again shortly.") from exc
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(
+                "Stripe did not create the customer; try again shortly.", details={"reason": type(exc).__name__}
+            ) from exc
         account.stripe_customer_id = customer.id
         account.save(update_fields=["stripe_customer_id", "updated_at"])
         return customer.id
@@ -204,7 +206,7 @@ def subscription_state(subscription: Any) -> SubscriptionState:
     item = subscription["items"]["data"][0]
     price = item["price"]
     if isinstance(price, str):
-        price = stripe.Price.retrieve(price, **stripe_options())
+        price = stripe_call(stripe.Price.retrieve, price)
     parsed = parse_plan_lookup_key(price.get("lookup_key"))
     meta = price.get("metadata") or {}
     plan_code, interval = parsed or (meta.get("plan", "free"), (price.get("recurring") or {}).get("interval", ""))

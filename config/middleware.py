@@ -58,6 +58,14 @@ class RequestIdMiddleware:
         return response
 
 
+# Django's HTML error pages (DEBUG, or a refusal before any view) -> the error format, by status.
+_HTML_ERRORS = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("permission_denied", "You may not do this."),
+    404: ("not_found", "Not found."),
+}
+
+
 class ApiInputGuardMiddleware:
     """Edge checks for /api/: what would otherwise reach a 500 or Django's HTML 400.
 
@@ -66,7 +74,7 @@ class ApiInputGuardMiddleware:
     - NUL in the path or the query string -> 400 (PostgreSQL cannot store or compare it);
     - a value the database refuses (DataError: out-of-range date or offset, NUL) -> 400;
     - the database unreachable while handling the request -> 503 with ``Retry-After``;
-    - an unknown URL under DEBUG (Django's HTML page) -> the error format's 404, as in production.
+    - Django's HTML 400/403/404 pages (DEBUG; a CSRF refusal) -> the error format, as in production.
     """
 
     retry_after_seconds = 5
@@ -81,9 +89,9 @@ class ApiInputGuardMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
-        if response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
-            # Under DEBUG, Django answers an unknown URL with its HTML page, not handler404.
-            return _error(404, "not_found", "Not found.")
+        if response.status_code in _HTML_ERRORS and response.get("Content-Type", "").startswith("text/html"):
+            # Under DEBUG, Django answers with its HTML pages, not the handlers (config.urls).
+            return _error(response.status_code, *_HTML_ERRORS[response.status_code])
         return response
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:

@@ -114,6 +114,8 @@ class FakeStripe:
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     server: ThreadingHTTPServer | None = None
+    # While set, every request is answered with this (status, raw body): Stripe failing.
+    failing: tuple[int, str] | None = None
 
     # --- storage ------------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -187,6 +189,14 @@ class FakeStripe:
                 body = self.rfile.read(length).decode() if length else ""
                 params = parse_form(body if method == "POST" else url.query)
                 fake.requests.append(Recorded(method, url.path, params, dict(self.headers)))
+                if fake.failing is not None:
+                    status, raw = fake.failing
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json" if raw.startswith("{") else "text/html")
+                    self.send_header("Content-Length", str(len(raw.encode())))
+                    self.end_headers()
+                    self.wfile.write(raw.encode())
+                    return
                 try:
                     status, answer = fake.route(method, url.path, params)
                 except KeyError as exc:

@@ -7,7 +7,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from billing.models import BillingAccount
+from billing.models import BillingAccount, TopUpPurchase
 from teams.models import Membership
 from tests.billing.conftest import FAKE_SECRET_KEY, deliver, make_team
 from tests.factories import UserFactory
@@ -156,3 +156,31 @@ def test_nothing_secret_is_sent_to_stripe(catalog, endpoint, team, owner_client,
         {"team_id", "kind", "plan", "interval"},
         {"team_id", "kind", "package"},
     ]
+
+
+@pytest.mark.parametrize(
+    "status, raw",
+    [
+        (500, '{"error": {"type": "api_error", "message": "Something went wrong on Stripe\'s end."}}'),
+        (403, '{"error": {"type": "invalid_request_error", "message": "The key lacks this permission."}}'),
+        (502, "<html><body>Bad gateway</body></html>"),
+    ],
+)
+def test_stripe_failing_is_a_503_on_every_billing_call(catalog, team, owner_client, fake_stripe, status, raw):
+    """Not only a connection error: Stripe's 5xx, a permission refused or a body that is not JSON."""
+    from djstripe.models import Price
+
+    customer = owner_client.post("/api/v1/billing/portal")  # the customer exists before Stripe fails
+    assert customer.status_code == 201
+    Price.objects.all().delete()  # the local catalogue copy gone: price lookups ask Stripe too
+    fake_stripe.failing = (status, raw)
+    for method, url, body in [
+        ("post", "/api/v1/billing/checkout/topup", {"package": "starter"}),
+        ("post", "/api/v1/billing/checkout/subscription", {"plan": "standard", "interval": "month"}),
+        ("post", "/api/v1/billing/portal", None),
+        ("get", "/api/v1/billing/invoices", None),
+    ]:
+        response = getattr(owner_client, method)(url, body, format="json")
+        assert response.status_code == 503, (url, response.content[:300])
+        assert set(response.json()) == {"error"} and response.json()["error"]["code"] == "stripe_unavailable"
+    assert not TopUpPurchase.objects.exists()  # nothing half-done is left behind

@@ -127,7 +127,11 @@ def test_requests_django_refuses_before_any_view_answer_in_the_error_format(rf):
 
 
 def test_creating_a_team_without_the_trailing_slash_creates_it(api_client):
-    response = api_client.post("/api/v1/teams", {"name": "No Slash"}, format="json")
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token_client = APIClient(enforce_csrf_checks=True)  # as a real client: a token, no CSRF cookie
+    token_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(api_client.user)}")
+    response = token_client.post("/api/v1/teams", {"name": "No Slash"}, format="json")
     assert response.status_code == 201, response.content[:300]
     assert response.json()["team"]["name"] == "No Slash"
     listed = api_client.get("/api/v1/teams")
@@ -148,3 +152,4 @@ def test_an_unknown_api_url_is_a_json_404_with_or_without_debug(api_client, sett
     settings.DEBUG = debug
     _assert_error(api_client.get("/api/v1/teams/not-a-uuid/members"), 404, "not_found")
     _assert_error(api_client.get("/api/v1/no-such-endpoint"), 404, "not_found")
+    _assert_error(api_client.get("/api/v1/auth/me", HTTP_HOST="evil.example.com"), 400, "bad_request")
