@@ -2,8 +2,9 @@
 
 DRF's parser lets two things through that reach a 500 later: a deeply nested document makes
 ``json`` recurse until ``RecursionError`` (not a ``ParseError``), and ``\\u0000`` parses
-into strings that PostgreSQL refuses to store (text and jsonb cannot hold NUL). Both are
-refused here, at the edge, with the field-free ``parse_error`` the exception handler renders.
+into strings that PostgreSQL refuses to store (text and jsonb cannot hold NUL), as does a
+lone surrogate escape (``\\ud800``: not text, it cannot be encoded). All are refused here,
+at the edge, with the field-free ``parse_error`` the exception handler renders.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ def _check(value: Any, depth: int) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ParseError("JSON strings may not contain the NUL character (\\u0000).")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone UTF-16 surrogate escape (\ud800-\udfff)
+                raise ParseError(
+                    "JSON strings may not contain a lone surrogate (\\ud800-\\udfff): it is not text."
+                ) from exc
     elif isinstance(value, dict):
         for key, item in value.items():
             _check(key, depth + 1)

@@ -73,6 +73,15 @@ def test_nul_characters_in_json_are_a_400(api_client):
     _assert_error(response, 400, "parse_error")
 
 
+def test_a_lone_surrogate_in_json_is_a_parse_error_and_a_pair_is_text(api_client):
+    lone = '{"preferences": {"a": "x\\ud800y"}}'
+    error = _assert_error(api_client.patch("/api/v1/auth/me", data=lone, content_type="application/json"), 400)
+    assert error["code"] == "parse_error" and "surrogate" in error["message"]
+    pair = '{"full_name": "Ann \\ud83d\\ude00"}'  # an escaped emoji: a valid pair
+    response = api_client.patch("/api/v1/auth/me", data=pair, content_type="application/json")
+    assert response.status_code == 200 and response.json()["full_name"] == "Ann \U0001f600"
+
+
 def test_nul_characters_in_the_query_string_are_a_400(api_client):
     _assert_error(api_client.get("/api/v1/credits/transactions/search?q=a%00b"), 400, "invalid_input")
     _assert_error(api_client.get("/api/v1/search/creator/a%00b"), 400, "invalid_input")
