@@ -143,16 +143,21 @@ def requires_credits(
                 if not paid_before:
                     quote = credits_quote(account_id=account_id, action_type=action_type, quantity=qty)
                     if not quote.allowed:
-                        raise InsufficientCredits(
-                            "Not enough credits.",
-                            details={
-                                "action_type": action_type,
-                                "quantity": qty,
-                                "price": quote.price,
-                                "balance": quote.balance,
-                                "missing": quote.missing,
-                            },
-                        )
+                        details = {
+                            "action_type": action_type,
+                            "quantity": qty,
+                            "price": quote.price,
+                            "balance": quote.balance,
+                            "missing": quote.missing,
+                        }
+                        message = "Not enough credits."
+                        if quote.allowances_withheld:  # say why a new team's first unlock is not free
+                            details["free_allowances"] = False
+                            message += (
+                                " This team has no Free allowances (they come once per person, with the"
+                                " personal team): add credits or choose a paid plan."
+                            )
+                        raise InsufficientCredits(message, details=details)
                 response = view_method(self, request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     transaction.set_rollback(True)

@@ -122,6 +122,8 @@ class Quote:
     buckets: list[str]
     price: int
     balance: int
+    # The account is on Free without the Free plan's allowances (``free_allowances_withheld``).
+    allowances_withheld: bool = False
     allowed: bool = field(init=False)
     missing: int = field(init=False)
 
@@ -174,6 +176,7 @@ def credits_quote_many(*, account_id: Any, items: Iterable[tuple[str, int]]) -> 
                 buckets=buckets,
                 price=price,
                 balance=remaining_balance,
+                allowances_withheld=free_allowances_withheld(wallet=wallet, plan=plan),
             )
         )
         remaining_balance = max(0, remaining_balance - price)

@@ -42,6 +42,9 @@ def test_a_created_team_does_not_mint_free_unlocks(api_client, analysed):
 
     assert refused.status_code == 402, refused.content
     assert refused.json()["error"]["details"]["price"] == 25
+    assert refused.json()["error"]["details"]["free_allowances"] is False
+    assert "personal team" in refused.json()["error"]["message"]
+    assert "free_allowances" not in api_client.post(UNLOCK).json()["error"]["details"]  # the personal team
     assert api_client.get("/api/v1/search/creator/humansofny", headers={"X-Team-ID": team_id}).json()["locked"]
     quotas = _quotas(api_client, team_id)
     assert quotas["influencer_unlock"]["plan_quota"] == 0
