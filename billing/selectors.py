@@ -33,10 +33,7 @@ WRITE_ROLES = {Membership.Role.OWNER}
 
 
 # Statuses of a subscription that still bills, or may (``incomplete``: its first payment is pending).
-NOT_ENDED_STATUSES = {
-    BillingAccount.Status.ACTIVE,
-    BillingAccount.Status.TRIALING,
-    BillingAccount.Status.PAST_DUE,
+NOT_ENDED_STATUSES = PLAN_KEEPING_STATUSES | {
     BillingAccount.Status.UNPAID,
     BillingAccount.Status.INCOMPLETE,
     BillingAccount.Status.PAUSED,

@@ -119,17 +119,27 @@ def checkout_subscription_start(*, team: Team, plan_code: str, interval: str) ->
             )
         for open_session in _subscription_checkouts_open(customer_id):
             stripe_call(stripe.checkout.Session.expire, open_session["id"])
-        session = stripe_call(
-            stripe.checkout.Session.create,
-            mode="subscription",
-            customer=customer_id,
-            client_reference_id=str(team.pk),
-            line_items=[{"price": price_id, "quantity": 1}],
-            metadata=metadata,
+        session = _checkout_session_create(
+            team, customer_id, price_id, mode="subscription", metadata=metadata,
             subscription_data={"metadata": _team_metadata(team)},
-            **_return_urls(),
-        )
+        )  # fmt: skip
     return {"id": session.id, "url": session.url}
+
+
+def _checkout_session_create(
+    team: Team, customer_id: str, price_id: str, *, mode: str, metadata: dict[str, str], **extra: Any
+) -> Any:
+    """A Checkout Session of one price for the team's customer (``extra``: the mode's own data)."""
+    return stripe_call(
+        stripe.checkout.Session.create,
+        mode=mode,
+        customer=customer_id,
+        client_reference_id=str(team.pk),
+        line_items=[{"price": price_id, "quantity": 1}],
+        metadata=metadata,
+        **extra,
+        **_return_urls(),
+    )
 
 
 def _subscriptions_not_ended(customer_id: str) -> list[dict]:
@@ -156,15 +166,8 @@ def checkout_topup_start(*, team: Team, package_code: str) -> dict[str, Any]:
     customer_id = customer_ensure(team=team)
     price_id = price_id_for(lookup_key)
     metadata = _team_metadata(team, kind="topup", package=package.code)
-    session = stripe_call(
-        stripe.checkout.Session.create,
-        mode="payment",
-        customer=customer_id,
-        client_reference_id=str(team.pk),
-        line_items=[{"price": price_id, "quantity": 1}],
-        metadata=metadata,
-        payment_intent_data={"metadata": metadata},
-        **_return_urls(),
+    session = _checkout_session_create(
+        team, customer_id, price_id, mode="payment", metadata=metadata, payment_intent_data={"metadata": metadata}
     )
     TopUpPurchase.objects.create(
         team=team,

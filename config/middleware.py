@@ -11,6 +11,7 @@ from django.core.exceptions import TooManyFieldsSent
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from config.api.exceptions import DJANGO_ERRORS, django_error_response, error_body
 from config.logging import request_id_var
 
 logger = logging.getLogger("config.request")
@@ -58,14 +59,6 @@ class RequestIdMiddleware:
         return response
 
 
-# Django's HTML error pages (DEBUG, or a refusal before any view) -> the error format, by status.
-_HTML_ERRORS = {
-    400: ("bad_request", "The request is malformed."),
-    403: ("permission_denied", "You may not do this."),
-    404: ("not_found", "Not found."),
-}
-
-
 class ApiInputGuardMiddleware:
     """Edge checks for /api/: what would otherwise reach a 500 or Django's HTML 400.
 
@@ -89,9 +82,9 @@ class ApiInputGuardMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
-        if response.status_code in _HTML_ERRORS and response.get("Content-Type", "").startswith("text/html"):
+        if response.status_code in DJANGO_ERRORS and response.get("Content-Type", "").startswith("text/html"):
             # Under DEBUG, Django answers with its HTML pages, not the handlers (config.urls).
-            return _error(response.status_code, *_HTML_ERRORS[response.status_code])
+            return django_error_response(response.status_code)
         return response
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:
@@ -134,4 +127,4 @@ class ApiInputGuardMiddleware:
 
 
 def _error(status: int, code: str, message: str, details: dict | None = None) -> HttpResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "details": details or {}}}, status=status)
+    return JsonResponse(error_body(code, message, details), status=status)

@@ -333,16 +333,15 @@ def _cycle_for(wallet: Wallet, month: tuple[int, int] | None, now: datetime) -> 
     if month is None:
         return cycle_bounds(anchor=anchor, now=now)
     k = (month[0] - anchor.year) * 12 + (month[1] - anchor.month)
-    # A month after this one has no cycle yet (and 9999-12's end is past what a date can hold).
-    future = month > (now.year, now.month)
-    start, end = (now, now) if future else (anchor + relativedelta(months=k), anchor + relativedelta(months=k + 1))
-    if future or k < 0 or start > now:
+    # Before the first cycle, or a month after this one (whose end, for 9999-12, no date can hold).
+    start = anchor + relativedelta(months=k) if 0 <= k and month <= (now.year, now.month) else None
+    if start is None or start > now:
         raise ValidationFailed(
             "The team has no billing cycle starting in that month.",
             code="cycle_out_of_range",
             details={"cycle": [f"{month[0]:04d}-{month[1]:02d}"], "first_cycle": f"{anchor:%Y-%m}"},
         )
-    return start, end
+    return start, anchor + relativedelta(months=k + 1)
 
 
 def _quota_rows(wallet: Wallet | None, plan: Plan, cycle_start: datetime | None) -> list[dict[str, Any]]:

@@ -77,25 +77,33 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+# What Django's own error pages become under /api/: the handlers below, and (under DEBUG,
+# where Django renders its HTML pages instead) ``config.middleware.ApiInputGuardMiddleware``.
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("permission_denied", "You may not do this."),
+    404: ("not_found", "Not found."),
+}
+
+
+def django_error_response(status_code: int) -> JsonResponse:
+    code, message = DJANGO_ERRORS[status_code]
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Unknown URLs under /api/ answer in the error format; the rest get Django's page."""
-    if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
-    return defaults.page_not_found(request, exception)
+    return django_error_response(404) if _is_api(request) else defaults.page_not_found(request, exception)
 
 
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Requests Django refuses before any view (too many fields, a bad Host, ...) under /api/."""
-    if _is_api(request):
-        return JsonResponse(error_body("bad_request", "The request is malformed."), status=400)
-    return defaults.bad_request(request, exception)
+    return django_error_response(400) if _is_api(request) else defaults.bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """A permission refused outside DRF views (CSRF is DRF's own) under /api/."""
-    if _is_api(request):
-        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
-    return defaults.permission_denied(request, exception)
+    """A permission refused outside DRF views (a CSRF refusal of a plain view) under /api/."""
+    return django_error_response(403) if _is_api(request) else defaults.permission_denied(request, exception)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

@@ -7,15 +7,13 @@ to pay for two subscriptions.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from billing.catalog import catalog_sync
 from billing.services import checkout_subscription_start, customer_ensure
 from tests.billing.conftest import make_team
+from tests.threads import run_together
 
 
 def _sessions(fake, status=None):
@@ -65,22 +63,11 @@ def test_checkouts_started_at_once_leave_one_open_session(fake_stripe):
     catalog_sync()
     team = make_team(name="Racing")
     customer_ensure(team=team)
-    threads, barrier, errors = 6, threading.Barrier(6), []
+    threads = 6
 
-    def start():
-        try:
-            barrier.wait(timeout=30)
-            checkout_subscription_start(team=team, plan_code="standard", interval="month")
-        except Exception as exc:  # reported below (SubscriptionExists too: nothing is subscribed yet)
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=start) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=120)
+    errors = run_together(
+        lambda: checkout_subscription_start(team=team, plan_code="standard", interval="month"), threads
+    )
 
     assert errors == []
     assert len(_sessions(fake_stripe)) == threads

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from analysis import services as analysis_pipeline
 from analysis.models import AnalysisJob
 from discovery.models import DiscoveryAttempt, DiscoveryCandidate, DiscoveryQueueState
 from discovery.services import queue
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,24 +53,7 @@ def _candidates(count: int) -> None:
 
 
 def _in_threads(target) -> list[BaseException]:
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
+    return run_together(target, THREADS)
 
 
 def test_concurrent_drains_start_at_most_three(settings, broker):
