@@ -151,9 +151,10 @@ def test_probes_are_public_and_never_throttled(anon_client, monkeypatch):
     for _ in range(5):
         assert anon_client.get("/api/health").status_code == 200
         assert anon_client.get("/api/health/ready").status_code == 200
-    # The same anonymous client is throttled on an ordinary endpoint.
-    statuses = [anon_client.get("/api/schema/").status_code for _ in range(3)]
-    assert statuses[-1] == 429
+    # The same anonymous client is throttled on an ordinary endpoint. The window is a fixed
+    # minute: five requests hold a third one in a window even when a minute starts among them.
+    statuses = [anon_client.get("/api/schema/").status_code for _ in range(5)]
+    assert statuses[-1] == 429 and statuses.count(200) <= 4
 
 
 @pytest.mark.django_db
