@@ -200,6 +200,11 @@ def stems(word: str) -> set[str]:
     return forms
 
 
+def _form_key(forms: Iterable[str]) -> str:
+    """The shortest of a word's forms, ties broken alphabetically (never by set order)."""
+    return min(forms, key=lambda form: (len(form), form))
+
+
 @lru_cache(maxsize=1)
 def _contained_index() -> tuple[dict[str, dict[str, float]], int]:
     """Keywords of MIN_CONTAINED_KEYWORD+ letters -> {category: weight}, and the longest."""
@@ -258,9 +263,7 @@ def category_evidence(
     tags.update(HASHTAG_RE.findall(text))
     tags.discard("")
     body = HASHTAG_RE.sub(" ", text)
-    # One entry per distinct word, keyed by its shortest form so that "puppy" and
-    # "puppies" are one keyword match, not two.
-    token_forms = {min(forms, key=len): forms for forms in (stems(t) for t in set(WORD_RE.findall(body)))}
+    token_forms = [stems(word) for word in sorted(set(WORD_RE.findall(body)))]
     padded_body = " " + " ".join(WORD_RE.findall(body)) + " "
     tag_forms = {tag: stems(tag) for tag in tags}
     tag_contained = {tag: _contained_keywords(tag) for tag in tags}
@@ -273,10 +276,14 @@ def category_evidence(
             continue
         words, phrases = tables[name]
         matched: dict[str, float] = {}
-        for key, forms in token_forms.items():
-            hits = [words[f] for f in forms if f in words]
+        # One entry per keyword, keyed by the shortest keyword a word's forms hit, so that
+        # "puppy" and "puppies" are one keyword match, not two. Never by set order (it
+        # changes with each process's hash seed): ties are broken alphabetically.
+        for forms in token_forms:
+            hits = [f for f in forms if f in words]
             if hits:
-                matched[key] = max(matched.get(key, 0.0), *hits)
+                key = _form_key(hits)
+                matched[key] = max(matched.get(key, 0.0), *(words[f] for f in hits))
         for phrase, weight in phrases.items():
             if f" {phrase} " in padded_body:
                 matched[phrase] = max(matched.get(phrase, 0.0), weight)
@@ -285,7 +292,7 @@ def category_evidence(
                 phrases[p] for p in phrases if p.replace(" ", "") in forms
             ]
             if exact:
-                key = "#" + min(forms, key=len)
+                key = "#" + _form_key(forms)
                 matched[key] = max(matched.get(key, 0.0), HASHTAG_EXACT_WEIGHT * max(exact))
         for tag in tags:
             if any(f in words for f in tag_forms[tag]):

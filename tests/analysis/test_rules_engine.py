@@ -1,6 +1,10 @@
 """The rule-based engine on hand-picked captions (no Django settings, no database)."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,7 @@ from analysis.engines.rules import RulesEngine, post_category_evidence
 from analysis.engines.rules.sentiment import clean_for_sentiment
 
 CATEGORIES = list(KEYWORDS)
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +149,28 @@ def test_hashtags_weigh_more_than_words():
 def test_plurals_and_contained_hashtags_match():
     assert category_evidence("two puppies and three kittens", (), ["Pets"])["Pets"] == 2.0
     assert category_evidence("#foodlover", (), ["Food"])["Food"] == 1.0
+
+
+def test_a_word_and_its_plural_count_once_whatever_the_hash_seed():
+    """Evidence must not depend on set order, which changes with each process's hash seed.
+
+    "puppies" has two shortest forms ("puppi", "puppy"): keyed by whichever a set yielded
+    first, it merged with "puppy" in some processes and counted twice in others, so the
+    same caption got different evidence (and heads training different weak labels)."""
+    code = (
+        "import json; from analysis.categories import category_evidence; "
+        "print(json.dumps([category_evidence(c, (), ['Pets', 'Art']) for c in "
+        "['puppies puppy', 'puppy puppies', 'stories story', '#puppies puppy']]))"
+    )
+    outputs = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=REPO
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert category_evidence("puppies puppy", (), ["Pets"])["Pets"] == 1.0
 
 
 def test_word_boundaries_are_respected():

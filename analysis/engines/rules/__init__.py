@@ -18,7 +18,7 @@ from analysis.engines.rules.sentiment import get_analyzer, score_sentiment, vade
 __all__ = ["KEYWORDS_VERSION", "RulesEngine", "category_evidence", "post_category_evidence", "warm_up"]
 
 # Bump when the keyword tables or the scoring rules change.
-KEYWORDS_VERSION = 1
+KEYWORDS_VERSION = 2  # 2: evidence no longer depends on the process's hash seed
 # Languages VADER's lexicon covers. Other languages get emoji-only sentiment.
 SENTIMENT_LANGUAGES = frozenset({"en"})
 
