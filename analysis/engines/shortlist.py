@@ -1,6 +1,6 @@
 """The embedding shortlist of categories for the transformer engine's zero-shot step.
 
-AI worker only (it runs the sentence-embedding model, and so torch). With
+AI worker only (it runs the sentence-embedding model). With
 ``AI_CATEGORY_TOP_K`` = K > 0 the transformer engine asks its NLI model about K categories
 per post instead of all of them; the NLI step is 95% of its time. Without this shortlist the
 K are the categories with the most keyword/hashtag evidence, and a post without evidence
@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 
 from analysis.embeddings import clean_text
-from analysis.engines.heads import Heads
+from analysis.engines.heads import Heads, check_heads_model
 
 
 class EmbeddingShortlist:
     """``similarities(captions)`` -> (n x categories) cosines to the category prototypes."""
 
     def __init__(self, embedder: Any, heads: Heads, categories: Sequence[str]) -> None:
+        check_heads_model(heads, embedder.model_id)
         self.embedder = embedder
         self.categories = list(categories)
         self.prototypes = heads.prototypes_for(self.categories, embedder.encode)

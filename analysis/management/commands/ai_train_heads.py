@@ -1,7 +1,8 @@
 """``manage.py ai_train_heads``: train the embeddings engine's heads from data/train/ (seeded).
 
-Writes ``analysis/engines/heads/heads-v<N>.npz`` (or ``--output``), a small file committed in
-the repository and loaded when the embeddings engine starts. Never reads data/eval/.
+Writes ``analysis/engines/heads/heads-v<N>-<model>.npz`` for ``AI_EMBEDDING_MODEL`` (or
+``--output``), a small file committed in the repository and loaded when the embeddings engine
+starts with that model. Never reads data/eval/.
 """
 
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.engines.heads import DEFAULT_HEADS_FILE
+from analysis.engines.heads import default_heads_file
 from analysis.engines.training import cached_encoder, train_heads
 
 
@@ -23,7 +24,9 @@ class Command(BaseCommand):
             default=settings.BASE_DIR.parent / "shared" / "data" / "train",
             help="Folder with topics/ and sentiment/ (default: ../shared/data/train).",
         )
-        parser.add_argument("--output", type=Path, default=DEFAULT_HEADS_FILE)
+        parser.add_argument(
+            "--output", type=Path, default=None, help="Default: the committed file of AI_EMBEDDING_MODEL."
+        )
         parser.add_argument(
             "--cache",
             type=Path,
@@ -31,12 +34,13 @@ class Command(BaseCommand):
             help="Keep the training texts' embeddings in this folder (keyed by model and texts) for later runs.",
         )
 
-    def handle(self, *args, data: Path, output: Path, cache: Path | None, **options):
+    def handle(self, *args, data: Path, output: Path | None, cache: Path | None, **options):
         if not (data / "topics").is_dir() or not (data / "sentiment").is_dir():
             raise CommandError(f"{data} must contain topics/ and sentiment/ (the train split)")
-        from analysis.engines.embedder import SentenceEmbedder  # torch: only this command's process
+        from analysis.engines.embedders import embedder_from_settings  # the model: only this command's process
 
-        embedder = SentenceEmbedder.from_settings()
+        embedder = embedder_from_settings()
+        output = output or default_heads_file(embedder.model_id)
         encode = embedder.encode if cache is None else cached_encoder(embedder.encode, cache, embedder.model_id)
         try:
             heads = train_heads(

@@ -28,10 +28,10 @@ class Command(BaseCommand):
         if total == 0:
             self.stdout.write(f"Every analysed profile has a {embedding_version()} embedding.")
             return
-        from analysis.engines.embedder import SentenceEmbedder  # torch: only in this command's process
+        from analysis.engines.embedders import embedder_from_settings  # the model: only in this command's process
 
         try:
-            embedder = SentenceEmbedder.from_settings()
+            embedder = embedder_from_settings()
         except Exception as exc:
             raise CommandError(f"The embedding model could not be loaded: {exc!r}") from exc
         with tqdm(total=total, unit="profile", file=self.stderr._out, disable=False) as bar:
