@@ -4,6 +4,7 @@ from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api.fields import DeliverableEmailField, StrictCharField
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -55,9 +56,9 @@ class NewPasswordField(PasswordField):
 
 
 class RegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = DeliverableEmailField(max_length=254)
     password = NewPasswordField()
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    full_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class LoginInputSerializer(serializers.Serializer):
@@ -90,7 +91,7 @@ class MeSerializer(UserSerializer):
 class MeUpdateInputSerializer(serializers.Serializer):
     """Only these fields are writable; anything else in the body (email, role...) is ignored."""
 
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    full_name = StrictCharField(max_length=200, required=False, allow_blank=True)
     default_team = serializers.UUIDField(required=False, help_text="One of your teams (404 otherwise).")
     preferences = serializers.JSONField(required=False, help_text="A JSON object; replaces the stored one.")
 

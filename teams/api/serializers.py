@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.fields import DeliverableEmailField, StrictCharField
 from credits.api.serializers import AllowanceSerializer
 from teams import selectors
 from teams.models import Invitation, Membership, Team
@@ -13,7 +14,7 @@ INVITABLE_ROLES = [Membership.Role.ADMIN, Membership.Role.MEMBER]
 
 
 class TeamNameInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120, trim_whitespace=True)
+    name = StrictCharField(max_length=120, trim_whitespace=True)
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -83,7 +84,7 @@ class OwnershipTransferInputSerializer(serializers.Serializer):
 
 
 class InvitationCreateInputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = DeliverableEmailField()
     role = serializers.ChoiceField(choices=INVITABLE_ROLES, default=Membership.Role.MEMBER)
 
 

@@ -93,6 +93,13 @@ def test_register_weak_password_gives_field_errors(anon_client):
     assert mail.outbox == []
 
 
+def test_register_refuses_an_undeliverable_email_and_a_non_string_name(anon_client):
+    body = {"email": "me@localhost", "password": "a-Long-pass-2026!", "full_name": 0}
+    error = _error(anon_client.post(URL + "register", body, format="json"), 400, "invalid")
+    assert set(error["details"]) == {"email", "full_name"}
+    assert not User.objects.filter(email="me@localhost").exists()
+
+
 def test_register_missing_fields(anon_client):
     error = _error(anon_client.post(URL + "register", {"email": "not-an-email"}), 400, "invalid")
     assert set(error["details"]) == {"email", "password"}

@@ -85,6 +85,23 @@ def test_create_refuses_an_empty_name(owner):
     assert "name" in error["details"]
 
 
+@pytest.mark.parametrize("name", [0, 12.5, True, ["Acme"], {"name": "Acme"}])
+def test_a_name_that_is_not_a_string_is_a_field_error(owner, name):
+    """DRF's CharField would store 0 as the team "0"; a JSON number is a client mistake."""
+    error = _error(client_for(owner).post(BASE, {"name": name}, format="json"), 400, "invalid")
+    assert "name" in error["details"]
+    assert not Team.objects.filter(is_personal=False).exists()
+
+
+@pytest.mark.parametrize("email", ["x@localhost", "someone@intranet", "a@b"])
+def test_an_invitation_to_an_undeliverable_address_is_a_field_error(team, owner, set_plan, email):
+    set_plan(team, "standard")
+    response = client_for(owner).post(f"{BASE}{team.pk}/invitations", {"email": email}, format="json")
+    error = _error(response, 400, "invalid")
+    assert "email" in error["details"]
+    assert not Invitation.objects.filter(team=team).exists()
+
+
 def test_anonymous_calls_answer_401(team):
     anon = APIClient()
     for method, url in [
