@@ -263,8 +263,9 @@ def category_evidence(
     tags.update(HASHTAG_RE.findall(text))
     tags.discard("")
     body = HASHTAG_RE.sub(" ", text)
-    token_forms = [stems(word) for word in sorted(set(WORD_RE.findall(body)))]
-    padded_body = " " + " ".join(WORD_RE.findall(body)) + " "
+    words_in_body = WORD_RE.findall(body)
+    token_forms = [stems(word) for word in sorted(set(words_in_body))]
+    padded_body = " " + " ".join(words_in_body) + " "
     tag_forms = {tag: stems(tag) for tag in tags}
     tag_contained = {tag: _contained_keywords(tag) for tag in tags}
 

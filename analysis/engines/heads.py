@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from analysis.embeddings import DEFAULT_MODEL
+
 HEADS_VERSION = 4
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
@@ -265,8 +267,6 @@ def default_heads_file(model: str | None = None) -> Path:
         from django.conf import settings
 
         model = settings.AI_EMBEDDING_MODEL
-    from analysis.embeddings import DEFAULT_MODEL
-
     slug = re.sub(r"[^a-z0-9.]+", "-", (model or DEFAULT_MODEL).lower()).strip("-")
     return HEADS_DIR / f"heads-v{HEADS_VERSION}-{slug}.npz"
 

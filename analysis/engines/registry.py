@@ -86,9 +86,9 @@ def _shortlist(engine: Engine) -> Any:
         from analysis.engines.heads import load_heads
         from analysis.engines.shortlist import EmbeddingShortlist
 
-        embedder = _embedders[engine.name] = _StandaloneEmbedder()
+        embedder = _embedders[engine.name] = _standalone_embedder()
         heads = load_heads(settings.AI_EMBEDDING_HEADS or None, model=embedder.model_id)
-        return EmbeddingShortlist(embedder.model, heads, engine.options.categories)
+        return EmbeddingShortlist(embedder, heads, engine.options.categories)
     except Exception:
         logger.exception("no embedding shortlist: AI_CATEGORY_TOP_K keeps every category of posts without evidence")
         _embedders.setdefault(engine.name, None)
@@ -216,17 +216,11 @@ def get_engine(name: str | None = None) -> Engine:
     return engine
 
 
-class _StandaloneEmbedder:
+def _standalone_embedder() -> Any:
     """The sentence-embedding model next to an engine that has none (the transformer engine)."""
+    from analysis.engines.embedders import embedder_from_settings
 
-    def __init__(self) -> None:
-        from analysis.engines.embedders import embedder_from_settings
-
-        self.model = embedder_from_settings()
-        self.model_id = self.model.model_id
-
-    def embed(self, texts: list[str]) -> Any:
-        return self.model.encode(texts)
+    return embedder_from_settings()
 
 
 def get_embedder(engine: Engine | None = None) -> Embedder | None:
@@ -243,7 +237,7 @@ def get_embedder(engine: Engine | None = None) -> Embedder | None:
     with _lock:
         if engine.name not in _embedders:
             try:
-                _embedders[engine.name] = _StandaloneEmbedder()
+                _embedders[engine.name] = _standalone_embedder()
             except Exception:
                 logger.exception("the embedding model could not be loaded: no embeddings in this process")
                 _embedders[engine.name] = None

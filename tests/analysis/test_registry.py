@@ -21,28 +21,34 @@ def _fresh_registry():
     registry.reset_engines()
 
 
-def test_importing_the_registry_and_using_rules_never_imports_torch():
+def _without_torch(steps: str) -> str:
+    """Run ``steps`` in a fresh Django process, then import the URLs, and fail if torch or
+    transformers got loaded; what the steps printed."""
     code = (
-        "import sys, django; django.setup()\n"
-        "from analysis.engines.registry import get_engine\n"
-        "from analysis.engines.base import PostInput\n"
-        "engine = get_engine('rules'); engine.analyse([PostInput(key='a', caption='Great day')])\n"
-        "import config.urls\n"
+        "import sys, django; django.setup()\n" + steps + "import config.urls\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers'})\n"
         "assert not bad, bad\n"
-        "print(engine.name)\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "rules"
+    return out.stdout
+
+
+def test_importing_the_registry_and_using_rules_never_imports_torch():
+    printed = _without_torch(
+        "from analysis.engines.registry import get_engine\n"
+        "from analysis.engines.base import PostInput\n"
+        "engine = get_engine('rules'); engine.analyse([PostInput(key='a', caption='Great day')])\n"
+        "print(engine.name)\n"
+    )
+    assert printed.strip() == "rules"
 
 
 def test_the_web_processs_embeddings_engine_never_imports_torch():
     """Eager tasks, ``auto``: the web process builds the embeddings engine with the default
     model, analyses and embeds, and still has neither torch nor transformers loaded."""
-    code = (
-        "import sys, django; django.setup()\n"
+    printed = _without_torch(
         "from django.conf import settings\n"
         "settings.AI_ENGINE = 'auto'; settings.CELERY_TASK_ALWAYS_EAGER = True\n"
         "from analysis.engines.registry import get_embedder, get_engine\n"
@@ -50,15 +56,9 @@ def test_the_web_processs_embeddings_engine_never_imports_torch():
         "engine = get_engine()\n"
         "[result] = engine.analyse([PostInput(key='a', caption='Nuova canzone, ascoltate il mio album')])\n"
         "assert get_embedder(engine).embed(['a caption']).shape == (1, 384)\n"
-        "import config.urls\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers'})\n"
-        "assert not bad, bad\n"
         "print(engine.name, result.category)\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["embeddings", "Music"]
+    assert printed.split() == ["embeddings", "Music"]
 
 
 def test_rules_engine_is_built_once(settings):
@@ -247,7 +247,7 @@ def test_transformer_engine_with_top_k_gets_the_embedding_shortlist(settings, ti
     engine = registry.get_engine("transformers")
     assert engine.shortlist is not None
     # One embedding model in the worker: the shortlist's is the lookalike search's.
-    assert registry.get_embedder(engine).model is engine.shortlist.embedder
+    assert registry.get_embedder(engine) is engine.shortlist.embedder
     from analysis.engines.base import PostInput
 
     [result] = engine.analyse([PostInput(key="k", caption="Morning run by the sea")])

@@ -14,13 +14,13 @@ import threading
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 
 from billing.catalog import catalog_sync
 from billing.models import BillingAccount, PaidInvoice, StripeEventReaction, TopUpPurchase
 from billing.services import checkout_subscription_start, checkout_topup_start, webhook_endpoint_setup
 from credits.models import CreditTransaction
 from tests.billing.conftest import deliver, make_team, wallet_of
+from tests.threads import run_together
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,29 +40,23 @@ def _deliver_all(endpoint, events: list[dict], *, copies: int = 3, threads: int 
     lock = threading.Lock()
 
     def worker():
-        try:
-            while True:
-                try:
-                    event, attempt = work.get_nowait()
-                except queue.Empty:
-                    return
-                status = deliver(endpoint, event).status_code
-                with lock:
-                    if status == 200:
-                        stats["ok"] += 1
-                    elif attempt < 6:
-                        stats["retried"] += 1
-                        work.put((event, attempt + 1))
-                    else:
-                        stats["gave_up"] += 1
-        finally:
-            connection.close()
+        while True:
+            try:
+                event, attempt = work.get_nowait()
+            except queue.Empty:
+                return
+            status = deliver(endpoint, event).status_code
+            with lock:
+                if status == 200:
+                    stats["ok"] += 1
+                elif attempt < 6:
+                    stats["retried"] += 1
+                    work.put((event, attempt + 1))
+                else:
+                    stats["gave_up"] += 1
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=600)
+    errors = run_together(worker, threads, timeout=600)  # each closes its connections
+    assert errors == []
     return stats
 
 
